@@ -1,0 +1,15 @@
+# Warning flags for lowprec's own targets (tests, examples, benches). Users' targets
+# never see these: the lowprec INTERFACE target carries no warning flags.
+function(lowprec_strict_target target)
+  if(CMAKE_CXX_COMPILER_ID MATCHES "GNU|Clang")
+    target_compile_options(${target} PRIVATE -Wall -Wextra -Wpedantic -Wconversion -Wshadow)
+    if(LOWPREC_WERROR)
+      target_compile_options(${target} PRIVATE -Werror)
+    endif()
+  elseif(MSVC)
+    target_compile_options(${target} PRIVATE /W4 /permissive-)
+    if(LOWPREC_WERROR)
+      target_compile_options(${target} PRIVATE /WX)
+    endif()
+  endif()
+endfunction()

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# README's test command (and CI's: .ci/run runs exactly this). Installs what is missing,
+# then:
+#   1. g++ Release with -Werror: build everything, run every test (exhaustive included);
+#   2. clang with AddressSanitizer + UndefinedBehaviorSanitizer: every test except the
+#      exhaustive sweep and the packaging checks (which exercise cmake, not our code).
+# Each stage prints ctest's summary; the script fails if any stage does.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup-debian.sh test
+jobs="${LOWPREC_JOBS:-2}"
+start=$SECONDS
+
+echo "== 1/2 g++ Release, -Werror, all tests"
+cmake -S . -B build/release -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_COMPILER=g++ \
+      -DLOWPREC_WERROR=ON >/dev/null
+cmake --build build/release -j"$jobs"
+(cd build/release && ctest -j"$jobs" --output-on-failure --timeout 3600)
+
+echo "== 2/2 clang, ASan + UBSan"
+cmake -S . -B build/sanitize -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_COMPILER=clang++ \
+      -DLOWPREC_WERROR=ON -DLOWPREC_LONG_TESTS=OFF \
+      "-DCMAKE_CXX_FLAGS=-O1 -g1 -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" \
+      >/dev/null
+cmake --build build/sanitize -j"$jobs"
+(cd build/sanitize && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+   ctest -j"$jobs" --output-on-failure -LE "packaging|exhaustive")
+
+echo "== all stages passed in $((SECONDS - start)) s"
