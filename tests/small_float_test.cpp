@@ -326,3 +326,25 @@ TEST_CASE("conversions are usable in constant expressions", "[formats]") {
   STATIC_REQUIRE(std::numeric_limits<fp8_e4m3fn>::max().bits() == 0x7E);
 }
 #endif
+
+TEMPLATE_TEST_CASE("math functions are found by ADL and sqrt is correctly rounded",
+                   "[formats]", LOWPREC_ALL_FORMATS) {
+  using T = TestType;
+  using std::sqrt;  // as generic code (Eigen) writes it: ADL must still pick ours
+  STATIC_REQUIRE(std::is_same_v<decltype(sqrt(T{})), T>);
+  STATIC_REQUIRE(std::is_same_v<decltype(pow(T{}, T{})), T>);
+  std::uint32_t mismatches = 0;
+  for (std::uint32_t c = 0; c < code_count<T>(); c += sizeof(T) == 1 ? 1 : 7) {
+    const T x = from_code<T>(c);
+    // double's sqrt is correctly rounded and has >= 2p+2 bits: rounding it once more
+    // gives the correctly rounded result in T.
+    const T want = T(std::sqrt(static_cast<double>(static_cast<float>(x))));
+    const T got = sqrt(x);
+    mismatches += (isnan(want) ? isnan(got) : got.bits() == want.bits()) ? 0 : 1;
+  }
+  CHECK(mismatches == 0);
+  CHECK(static_cast<float>(exp(T(0.0f))) == 1.0f);
+  CHECK(static_cast<float>(fmax(T(1.0f), std::numeric_limits<T>::quiet_NaN())) == 1.0f);
+  CHECK(static_cast<float>(floor(T(-1.5f))) == -2.0f);
+  CHECK(fabs(T(-2.0f)).bits() == T(2.0f).bits());
+}

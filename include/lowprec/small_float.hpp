@@ -351,6 +351,54 @@ constexpr small_float<F> copysign(small_float<F> magnitude, small_float<F> sign)
       (magnitude.bits() & F::magnitude_mask) | (sign.bits() & F::sign_mask)));
 }
 
+// ---- Math functions, found by ADL (Eigen and generic code call them unqualified) -----
+// Each evaluates the float function and rounds the result once (nearest-even). sqrt is
+// therefore correctly rounded (float has >= 2p+2 bits); the others are as accurate as the
+// platform's float libm, plus the final rounding. min/max follow std::fmin/fmax on NaN.
+#define LOWPREC_UNARY_MATH(fn)                                          \
+  template <class F>                                                    \
+  inline small_float<F> fn(small_float<F> x) noexcept {                 \
+    return small_float<F>(std::fn(static_cast<float>(x)));              \
+  }
+#define LOWPREC_BINARY_MATH(fn)                                         \
+  template <class F>                                                    \
+  inline small_float<F> fn(small_float<F> x, small_float<F> y) noexcept { \
+    return small_float<F>(std::fn(static_cast<float>(x), static_cast<float>(y))); \
+  }
+LOWPREC_UNARY_MATH(sqrt)
+LOWPREC_UNARY_MATH(cbrt)
+LOWPREC_UNARY_MATH(exp)
+LOWPREC_UNARY_MATH(exp2)
+LOWPREC_UNARY_MATH(expm1)
+LOWPREC_UNARY_MATH(log)
+LOWPREC_UNARY_MATH(log2)
+LOWPREC_UNARY_MATH(log10)
+LOWPREC_UNARY_MATH(log1p)
+LOWPREC_UNARY_MATH(sin)
+LOWPREC_UNARY_MATH(cos)
+LOWPREC_UNARY_MATH(tan)
+LOWPREC_UNARY_MATH(asin)
+LOWPREC_UNARY_MATH(acos)
+LOWPREC_UNARY_MATH(atan)
+LOWPREC_UNARY_MATH(sinh)
+LOWPREC_UNARY_MATH(cosh)
+LOWPREC_UNARY_MATH(tanh)
+LOWPREC_UNARY_MATH(erf)
+LOWPREC_UNARY_MATH(floor)
+LOWPREC_UNARY_MATH(ceil)
+LOWPREC_UNARY_MATH(round)
+LOWPREC_UNARY_MATH(trunc)
+LOWPREC_UNARY_MATH(rint)
+LOWPREC_BINARY_MATH(pow)
+LOWPREC_BINARY_MATH(atan2)
+LOWPREC_BINARY_MATH(fmod)
+LOWPREC_BINARY_MATH(fmin)
+LOWPREC_BINARY_MATH(fmax)
+#undef LOWPREC_UNARY_MATH
+#undef LOWPREC_BINARY_MATH
+template <class F>
+constexpr small_float<F> fabs(small_float<F> x) noexcept { return abs(x); }
+
 template <class F>
 std::ostream& operator<<(std::ostream& os, small_float<F> x) {
   return os << static_cast<float>(x);

@@ -1,0 +1,186 @@
+// Makes every lowprec small float a first-class Eigen scalar, and adds float-accumulating
+// reductions and products for 16- and 8-bit storage. The only lowprec header that needs
+// Eigen for its types.
+//
+// What Eigen needs from a custom scalar (Eigen's "Using custom scalar types" page):
+//   - NumTraits<T>: precision, limits, costs          (below)
+//   - ScalarBinaryOpTraits for mixed T/float, T/double (below: the result is float/double)
+//   - operators and the math functions by ADL          (small_float.hpp)
+// With those, Matrix, Array, Map, Tensor and TensorMap of lowprec types support arithmetic,
+// reductions, products and .cast<>() both ways.
+//
+// Accumulation: Eigen accumulates in the scalar type, so summing 4096 ones in bf16 gives
+// 256 (Eigen's own bfloat16 too): once the sum reaches 256, adding 1 is below half an ulp.
+// For sums, dots, norms and products over 16/8-bit storage use lowprec::sum, dot,
+// squared_norm, norm, matvec and matmul below: they widen each element to float and
+// accumulate in float, and return float results.
+#pragma once
+
+#include <Eigen/Core>
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <stdexcept>
+#include <string>
+#include <type_traits>
+
+#include "lowprec/small_float.hpp"
+
+namespace Eigen {
+
+template <class F>
+struct NumTraits<lowprec::small_float<F>> : GenericNumTraits<lowprec::small_float<F>> {
+  using T = lowprec::small_float<F>;
+  enum {
+    IsSigned = 1,
+    IsInteger = 0,
+    IsComplex = 0,
+    RequireInitialization = 0,
+    ReadCost = 1,
+    AddCost = 3,  // widen, add, round back
+    MulCost = 3,
+  };
+  using Real = T;
+  using NonInteger = T;
+  using Literal = T;
+  using Nested = T;
+
+  static T epsilon() { return std::numeric_limits<T>::epsilon(); }
+  // isApprox()'s default tolerance: 8 ulps at 1, at most 1/4 (fp8 has only 3 or 2 bits).
+  // That is Eigen's own 1e-2 for half and 5e-2 for bfloat16, to within a factor of 1.25.
+  static T dummy_precision() {
+    return T(std::min(8.0f * static_cast<float>(epsilon()), 0.25f));
+  }
+  static T highest() { return std::numeric_limits<T>::max(); }
+  static T lowest() { return std::numeric_limits<T>::lowest(); }
+  static T infinity() { return std::numeric_limits<T>::infinity(); }
+  static T quiet_NaN() { return std::numeric_limits<T>::quiet_NaN(); }
+  static constexpr int digits() { return std::numeric_limits<T>::digits; }
+  static constexpr int digits10() { return std::numeric_limits<T>::digits10; }
+  static constexpr int max_digits10() { return std::numeric_limits<T>::max_digits10; }
+};
+
+// Mixed expressions widen: bf16 * float is float, bf16 * double is double.
+template <class F, class BinaryOp>
+struct ScalarBinaryOpTraits<lowprec::small_float<F>, float, BinaryOp> {
+  using ReturnType = float;
+};
+template <class F, class BinaryOp>
+struct ScalarBinaryOpTraits<float, lowprec::small_float<F>, BinaryOp> {
+  using ReturnType = float;
+};
+template <class F, class BinaryOp>
+struct ScalarBinaryOpTraits<lowprec::small_float<F>, double, BinaryOp> {
+  using ReturnType = double;
+};
+template <class F, class BinaryOp>
+struct ScalarBinaryOpTraits<double, lowprec::small_float<F>, BinaryOp> {
+  using ReturnType = double;
+};
+
+}  // namespace Eigen
+
+namespace lowprec {
+
+namespace detail {
+
+template <class T>
+struct is_small_float : std::false_type {};
+template <class F>
+struct is_small_float<small_float<F>> : std::true_type {};
+
+// Float-accumulating kernels work on any scalar that widens to float exactly.
+template <class Scalar>
+constexpr bool widens_to_float_v =
+    is_small_float<Scalar>::value || std::is_same_v<Scalar, float>;
+
+inline void require_same_size(const char* what, Eigen::Index a, Eigen::Index b) {
+  if (a != b) {
+    throw std::invalid_argument(std::string(what) + ": sizes differ (" + std::to_string(a) +
+                                " vs " + std::to_string(b) + ")");
+  }
+}
+
+}  // namespace detail
+
+// Sum of all coefficients, accumulated in float.
+template <class Derived>
+float sum(const Eigen::DenseBase<Derived>& x) {
+  using S = typename Derived::Scalar;
+  static_assert(detail::widens_to_float_v<S>, "lowprec::sum needs lowprec or float scalars");
+  float acc = 0.0f;
+  const auto& e = x.derived();
+  for (Eigen::Index j = 0; j < e.cols(); ++j)
+    for (Eigen::Index i = 0; i < e.rows(); ++i) acc += static_cast<float>(e.coeff(i, j));
+  return acc;
+}
+
+// Dot product of two vectors (any mix of lowprec and float scalars), accumulated in float.
+template <class A, class B>
+float dot(const Eigen::MatrixBase<A>& a, const Eigen::MatrixBase<B>& b) {
+  static_assert(detail::widens_to_float_v<typename A::Scalar> &&
+                    detail::widens_to_float_v<typename B::Scalar>,
+                "lowprec::dot needs lowprec or float scalars");
+  static_assert(A::IsVectorAtCompileTime && B::IsVectorAtCompileTime,
+                "lowprec::dot takes two vectors");
+  detail::require_same_size("lowprec::dot", a.size(), b.size());
+  float acc = 0.0f;
+  for (Eigen::Index i = 0; i < a.size(); ++i) {
+    acc += static_cast<float>(a.derived().coeff(i)) * static_cast<float>(b.derived().coeff(i));
+  }
+  return acc;
+}
+
+// Squared Euclidean (Frobenius) norm and the norm, accumulated in float.
+template <class Derived>
+float squared_norm(const Eigen::DenseBase<Derived>& x) {
+  static_assert(detail::widens_to_float_v<typename Derived::Scalar>,
+                "lowprec::squared_norm needs lowprec or float scalars");
+  float acc = 0.0f;
+  const auto& e = x.derived();
+  for (Eigen::Index j = 0; j < e.cols(); ++j) {
+    for (Eigen::Index i = 0; i < e.rows(); ++i) {
+      const float v = static_cast<float>(e.coeff(i, j));
+      acc += v * v;
+    }
+  }
+  return acc;
+}
+template <class Derived>
+float norm(const Eigen::DenseBase<Derived>& x) {
+  return std::sqrt(squared_norm(x));
+}
+
+// y = A * x with A in lowprec (or float) storage, x in any widening scalar, float
+// accumulation; y is a float vector. Each y(i) sums A(i, k) * x(k) in order k = 0, 1, ...
+template <class MA, class VX>
+Eigen::VectorXf matvec(const Eigen::MatrixBase<MA>& a, const Eigen::MatrixBase<VX>& x) {
+  static_assert(detail::widens_to_float_v<typename MA::Scalar> &&
+                    detail::widens_to_float_v<typename VX::Scalar>,
+                "lowprec::matvec needs lowprec or float scalars");
+  static_assert(VX::IsVectorAtCompileTime, "lowprec::matvec: x must be a vector");
+  detail::require_same_size("lowprec::matvec (A.cols() vs x.size())", a.cols(), x.size());
+  const Eigen::VectorXf xf = x.derived().template cast<float>();
+  Eigen::VectorXf y(a.rows());
+  const auto& A = a.derived();
+  for (Eigen::Index i = 0; i < A.rows(); ++i) {
+    float acc = 0.0f;
+    for (Eigen::Index k = 0; k < A.cols(); ++k) acc += static_cast<float>(A.coeff(i, k)) * xf[k];
+    y[i] = acc;
+  }
+  return y;
+}
+
+// C = A * B with float accumulation; C is a float matrix.
+template <class MA, class MB>
+Eigen::MatrixXf matmul(const Eigen::MatrixBase<MA>& a, const Eigen::MatrixBase<MB>& b) {
+  static_assert(detail::widens_to_float_v<typename MA::Scalar> &&
+                    detail::widens_to_float_v<typename MB::Scalar>,
+                "lowprec::matmul needs lowprec or float scalars");
+  detail::require_same_size("lowprec::matmul (A.cols() vs B.rows())", a.cols(), b.rows());
+  const Eigen::MatrixXf af = a.derived().template cast<float>();
+  const Eigen::MatrixXf bf = b.derived().template cast<float>();
+  return af * bf;  // widened once; Eigen's float GEMM accumulates in float
+}
+
+}  // namespace lowprec

@@ -1,0 +1,180 @@
+// lowprec scalars inside Eigen: Matrix, Array, Map, Tensor; casts both ways; mixed
+// expressions; and the float-accumulating helpers, including the pitfall they fix.
+#include "lowprec/eigen.hpp"
+
+#include <Eigen/Dense>
+#include <cstdint>
+#include <cstring>
+#include <random>
+#include <unsupported/Eigen/CXX11/Tensor>
+#include <vector>
+
+#include "lowprec/bf16.hpp"
+#include "lowprec/fp16.hpp"
+#include "lowprec/fp8.hpp"
+#include "support/catch.hpp"
+
+using lowprec::bf16;
+using lowprec::fp16;
+using lowprec::fp8_e4m3fn;
+using lowprec::fp8_e5m2;
+
+namespace {
+
+template <class T>
+using MatrixX = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic>;
+template <class T>
+using RowMatrixX = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+
+Eigen::MatrixXf random_matrix(Eigen::Index r, Eigen::Index c, unsigned seed) {
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<float> d(-1.0f, 1.0f);
+  Eigen::MatrixXf m(r, c);
+  for (Eigen::Index i = 0; i < m.size(); ++i) m.data()[i] = d(rng);
+  return m;
+}
+
+// Relative precision of one rounding to T: half an ulp at 1.
+template <class T>
+double unit_roundoff() {
+  return 0.5 * static_cast<double>(static_cast<float>(std::numeric_limits<T>::epsilon()));
+}
+
+}  // namespace
+
+TEMPLATE_TEST_CASE("casts between float and lowprec matrices match the scalar conversion",
+                   "[eigen]", bf16, fp16, fp8_e4m3fn, fp8_e5m2) {
+  using T = TestType;
+  const Eigen::MatrixXf f = random_matrix(17, 13, 1) * 100.0f;
+  const MatrixX<T> m = f.cast<T>();
+  const Eigen::MatrixXf back = m.template cast<float>();
+  for (Eigen::Index i = 0; i < f.size(); ++i) {
+    REQUIRE(m.data()[i].bits() == T(f.data()[i]).bits());
+    REQUIRE(back.data()[i] == static_cast<float>(T(f.data()[i])));
+  }
+  const RowMatrixX<T> r = f.cast<T>();
+  CHECK(r.template cast<float>() == back);
+}
+
+TEMPLATE_TEST_CASE("lowprec matrices do arithmetic, products and reductions within precision",
+                   "[eigen]", bf16, fp16) {
+  using T = TestType;
+  const Eigen::MatrixXf af = random_matrix(24, 16, 2), bf = random_matrix(24, 16, 3);
+  const MatrixX<T> a = af.cast<T>(), b = bf.cast<T>();
+  const Eigen::MatrixXf a32 = a.template cast<float>(), b32 = b.template cast<float>();
+  const double u = unit_roundoff<T>();
+
+  // Element-wise ops are one correctly rounded operation each.
+  const MatrixX<T> s = a + b;
+  const MatrixX<T> p = a.cwiseProduct(b);
+  for (Eigen::Index i = 0; i < a.size(); ++i) {
+    REQUIRE(s.data()[i].bits() == T(a32.data()[i] + b32.data()[i]).bits());
+    REQUIRE(p.data()[i].bits() == T(a32.data()[i] * b32.data()[i]).bits());
+  }
+  // A product accumulates in T: error grows like k * u * sum |a||b|.
+  const MatrixX<T> c = a * b.transpose();
+  const Eigen::MatrixXf c32 = a32 * b32.transpose();
+  const Eigen::MatrixXf bound =
+      (a32.cwiseAbs() * b32.cwiseAbs().transpose()) * static_cast<float>((16 + 1) * u);
+  CHECK(((c.template cast<float>() - c32).cwiseAbs().array() <= bound.array()).all());
+  // Reductions.
+  CHECK(std::fabs(static_cast<float>(a.sum()) - a32.sum()) <=
+        static_cast<float>(static_cast<double>(a.size()) * u) * a32.cwiseAbs().sum());
+  CHECK(static_cast<float>(a.maxCoeff()) == a32.maxCoeff());
+  CHECK(static_cast<float>(a.minCoeff()) == a32.minCoeff());
+  // Array and isApprox with NumTraits' precision.
+  const Eigen::Array<T, Eigen::Dynamic, Eigen::Dynamic> arr = a.array() * T(2.0f);
+  CHECK(arr.matrix().template cast<float>() == (a32 * 2.0f));
+  CHECK(a.isApprox(a));
+}
+
+TEST_CASE("mixed bf16/float expressions widen to float", "[eigen]") {
+  const Eigen::MatrixXf f = random_matrix(5, 7, 4);
+  const MatrixX<bf16> b = f.cast<bf16>();
+  const Eigen::MatrixXf sum = b + f;  // ScalarBinaryOpTraits<bf16, float> -> float
+  STATIC_REQUIRE(std::is_same_v<decltype(b + f)::Scalar, float>);
+  STATIC_REQUIRE(std::is_same_v<decltype(f.cwiseProduct(b))::Scalar, float>);
+  CHECK(sum == b.cast<float>() + f);
+  const Eigen::MatrixXf scaled = b * 0.5f;
+  CHECK(scaled == b.cast<float>() * 0.5f);
+}
+
+TEST_CASE("Map views unaligned lowprec buffers in both storage orders", "[eigen]") {
+  // One element in: aligned for bf16 but for no SIMD width.
+  std::vector<bf16> storage(6 * 4 + 1);
+  bf16* p = storage.data() + 1;
+  for (int i = 0; i < 24; ++i) p[i] = bf16(static_cast<float>(i));
+  Eigen::Map<MatrixX<bf16>> col(p, 6, 4);
+  Eigen::Map<RowMatrixX<bf16>> row(p, 6, 4);
+  CHECK(static_cast<float>(col(1, 0)) == 1.0f);
+  CHECK(static_cast<float>(row(0, 1)) == 1.0f);
+  CHECK(static_cast<float>(col.sum()) == 276.0f);
+  col(5, 3) = bf16(-1.0f);
+  CHECK(static_cast<float>(p[23]) == -1.0f);
+}
+
+TEST_CASE("Tensors of rank 1 to 4 do arithmetic, reductions and casts", "[eigen]") {
+  Eigen::Tensor<float, 4> f(3, 4, 5, 2);
+  f.setRandom();
+  const Eigen::Tensor<bf16, 4> t = f.cast<bf16>();
+  const Eigen::Tensor<float, 4> back = t.cast<float>();
+  for (Eigen::Index i = 0; i < f.size(); ++i) {
+    REQUIRE(t.data()[i].bits() == bf16(f.data()[i]).bits());
+    REQUIRE(back.data()[i] == static_cast<float>(bf16(f.data()[i])));
+  }
+  const Eigen::Tensor<bf16, 4> twice = t + t;
+  for (Eigen::Index i = 0; i < f.size(); ++i) {
+    REQUIRE(static_cast<float>(twice.data()[i]) == 2.0f * back.data()[i]);
+  }
+  const Eigen::Tensor<bf16, 0> total = t.sum();
+  const Eigen::Tensor<float, 0> total32 = back.sum();
+  CHECK(std::fabs(static_cast<float>(total()) - total32()) <= 0.05f * 120.0f);
+  const Eigen::Tensor<bf16, 1> v = t.chip(0, 3).chip(0, 2).chip(0, 1);
+  CHECK(v.dimension(0) == 3);
+  Eigen::Tensor<bf16, 2, Eigen::RowMajor> m(2, 3);
+  m.setConstant(bf16(1.5f));
+  const Eigen::Tensor<bf16, 2, Eigen::RowMajor> mm = m * m.constant(bf16(2.0f));
+  CHECK(static_cast<float>(mm(1, 2)) == 3.0f);
+  Eigen::TensorMap<const Eigen::Tensor<bf16, 3>> view(t.data(), 12, 5, 2);
+  CHECK(view.size() == t.size());
+}
+
+TEST_CASE("accumulating in bf16 stalls at 256; lowprec's float accumulation does not",
+          "[eigen]") {
+  const Eigen::Matrix<bf16, Eigen::Dynamic, 1> ones =
+      Eigen::VectorXf::Ones(4096).cast<bf16>();
+  // The pitfall, pinned: 256 + 1 is a tie in bf16 and rounds back to 256.
+  CHECK(static_cast<float>(ones.dot(ones)) == 256.0f);
+  CHECK(static_cast<float>(ones.sum()) == 256.0f);
+  // Eigen's own bfloat16 does the same.
+  const Eigen::Matrix<Eigen::bfloat16, Eigen::Dynamic, 1> eones =
+      Eigen::VectorXf::Ones(4096).cast<Eigen::bfloat16>();
+  CHECK(static_cast<float>(eones.sum()) == 256.0f);
+  // The fix.
+  CHECK(lowprec::dot(ones, ones) == 4096.0f);
+  CHECK(lowprec::sum(ones) == 4096.0f);
+  CHECK(lowprec::squared_norm(ones) == 4096.0f);
+  CHECK(lowprec::norm(ones) == 64.0f);
+}
+
+TEMPLATE_TEST_CASE("float-accumulating matvec and matmul match fp32 on the stored values",
+                   "[eigen]", bf16, fp16, fp8_e4m3fn, fp8_e5m2) {
+  using T = TestType;
+  const Eigen::MatrixXf af = random_matrix(33, 70, 5);
+  const Eigen::VectorXf x = random_matrix(70, 1, 6);
+  const MatrixX<T> a = af.cast<T>();
+  const Eigen::MatrixXf a32 = a.template cast<float>();
+  const Eigen::VectorXf y = lowprec::matvec(a, x);
+  const Eigen::VectorXf y32 = a32 * x;
+  // Same products, float sums in possibly another order: float-level agreement.
+  CHECK(((y - y32).cwiseAbs().array() <=
+         1e-5f * (a32.cwiseAbs() * x.cwiseAbs()).array() + 1e-30f).all());
+  const RowMatrixX<T> ar = a;
+  CHECK(lowprec::matvec(ar, x) == y);
+  const Eigen::MatrixXf c = lowprec::matmul(a, a.transpose());
+  const Eigen::MatrixXf c32 = a32 * a32.transpose();
+  CHECK(((c - c32).cwiseAbs().array() <= 1e-5f * (a32.cwiseAbs() * a32.cwiseAbs().transpose()).array() + 1e-30f).all());
+  CHECK_THROWS_WITH(lowprec::matvec(a, Eigen::VectorXf(3)),
+                    "lowprec::matvec (A.cols() vs x.size()): sizes differ (70 vs 3)");
+  CHECK_THROWS_AS(lowprec::dot(x, Eigen::VectorXf(2)), std::invalid_argument);
+}
