@@ -428,8 +428,10 @@ std::uint32_t lowprec::small_float<Format>::encode_long_double(long double value
 
 // ---- std::numeric_limits, std::hash ------------------------------------------------
 
+namespace std {
+
 template <class F>
-class std::numeric_limits<lowprec::small_float<F>> {
+class numeric_limits<lowprec::small_float<F>> {
   using T = lowprec::small_float<F>;
   using S = typename F::storage_type;
   static constexpr int floor_log10(double x) {  // for the *_exponent10 members
@@ -499,10 +501,12 @@ class std::numeric_limits<lowprec::small_float<F>> {
 };
 
 template <class F>
-struct std::hash<lowprec::small_float<F>> {
+struct hash<lowprec::small_float<F>> {
   // Consistent with ==: +0 and -0 hash alike. (NaN equals nothing, so any hash will do.)
   std::size_t operator()(lowprec::small_float<F> x) const noexcept {
     const std::uint32_t b = x.bits();
     return std::hash<std::uint32_t>{}((b & F::magnitude_mask) == 0 ? 0u : b);
   }
 };
+
+}  // namespace std
