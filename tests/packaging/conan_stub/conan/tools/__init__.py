@@ -1,0 +1,1 @@
+"""Stand-in for conan.tools (Conan 2)."""
