@@ -9,7 +9,11 @@ enum class rounding {
   toward_zero,      // truncate the magnitude
   toward_positive,  // ceiling
   toward_negative,  // floor
-  stochastic,       // up with probability (distance to lower neighbour) / (gap), from caller bits
+  stochastic,       // away from zero with probability (distance to the neighbour toward
+                    // zero) / (gap between the neighbours), decided by 32 caller bits;
+                    // beyond the largest finite the far neighbour is the value the next
+                    // code would have with an unbounded exponent (65536 for fp16, 480 for
+                    // e4m3fn), and reaching it is an overflow
 };
 
 // What happens to a finite value beyond the largest finite number of the format.
