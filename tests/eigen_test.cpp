@@ -178,3 +178,37 @@ TEMPLATE_TEST_CASE("float-accumulating matvec and matmul match fp32 on the store
                     "lowprec::matvec (A.cols() vs x.size()): sizes differ (70 vs 3)");
   CHECK_THROWS_AS(lowprec::dot(x, Eigen::VectorXf(2)), std::invalid_argument);
 }
+
+TEST_CASE("Eigen::bfloat16 and Eigen::half buffers are viewed without copying", "[eigen]") {
+  Eigen::Matrix<Eigen::bfloat16, 3, 4> eb;
+  Eigen::Matrix<Eigen::half, Eigen::Dynamic, Eigen::Dynamic> eh(2, 5);
+  for (int i = 0; i < 12; ++i) eb.data()[i] = Eigen::bfloat16(0.1f * static_cast<float>(i) - 0.5f);
+  for (int i = 0; i < 10; ++i) eh.data()[i] = Eigen::half(static_cast<float>(i) / 3.0f);
+  std::uint16_t bits_b[12], bits_h[10];
+  std::memcpy(bits_b, eb.data(), sizeof bits_b);
+  std::memcpy(bits_h, eh.data(), sizeof bits_h);
+
+  auto lb = lowprec::view_as_lowprec(eb);
+  auto lh = lowprec::view_as_lowprec(eh);
+  STATIC_REQUIRE(std::is_same_v<decltype(lb)::Scalar, bf16>);
+  STATIC_REQUIRE(std::is_same_v<decltype(lh)::Scalar, fp16>);
+  CHECK(static_cast<const void*>(lb.data()) == static_cast<const void*>(eb.data()));
+  CHECK(lh.rows() == 2);
+  CHECK(lh.cols() == 5);
+  for (int i = 0; i < 12; ++i) REQUIRE(lb.data()[i].bits() == bits_b[i]);
+  for (int i = 0; i < 10; ++i) REQUIRE(lh.data()[i].bits() == bits_h[i]);
+  // Eigen's and lowprec's rounding agree on these values (both nearest-even).
+  CHECK(lb(1, 0).bits() == bf16(0.1f * 1.0f - 0.5f).bits());
+
+  lb(2, 3) = bf16(7.0f);
+  auto back = lowprec::view_as_eigen(lb);  // a Map: view the Map's storage again
+  CHECK(static_cast<float>(back(2, 3)) == 7.0f);
+  Eigen::Matrix<bf16, Eigen::Dynamic, Eigen::Dynamic> own = eb.cast<float>().cast<bf16>();
+  auto e2 = lowprec::view_as_eigen(own);
+  STATIC_REQUIRE(std::is_same_v<decltype(e2)::Scalar, Eigen::bfloat16>);
+  CHECK(static_cast<float>(e2(0, 0)) == static_cast<float>(own.cast<float>()(0, 0)));
+  bf16 raw[3] = {bf16(1.0f), bf16(2.0f), bf16(3.0f)};
+  Eigen::bfloat16* er = lowprec::as_eigen_scalars(raw, 3);
+  CHECK(static_cast<float>(er[2]) == 3.0f);
+  CHECK(lowprec::as_lowprec_scalars(er, 0) == nullptr);
+}

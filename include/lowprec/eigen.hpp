@@ -20,10 +20,14 @@
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
+#include <cstring>
+#include <new>
 #include <stdexcept>
 #include <string>
 #include <type_traits>
 
+#include "lowprec/bf16.hpp"
+#include "lowprec/fp16.hpp"
 #include "lowprec/small_float.hpp"
 
 namespace Eigen {
@@ -181,6 +185,75 @@ Eigen::MatrixXf matmul(const Eigen::MatrixBase<MA>& a, const Eigen::MatrixBase<M
   const Eigen::MatrixXf af = a.derived().template cast<float>();
   const Eigen::MatrixXf bf = b.derived().template cast<float>();
   return af * bf;  // widened once; Eigen's float GEMM accumulates in float
+}
+
+// ---- Zero-copy interop with Eigen's own half and bfloat16 -----------------------------
+// lowprec::fp16 and Eigen::half (lowprec::bf16 and Eigen::bfloat16) have the same bits,
+// size and alignment, so a buffer of one can be used as the other without a second
+// buffer. To stay within the C++ object model (no pointer-cast type punning), the view
+// functions end the old objects' lifetime and start the new ones' with an in-place
+// memmove, which implicitly creates objects of implicit-lifetime types ([intro.object],
+// P0593R6); g++ and clang fold memmove(p, p, n) away, so no byte moves. After viewing,
+// use the buffer only through the new type (view it back to switch again).
+namespace detail {
+
+template <class T> struct eigen_twin;
+template <> struct eigen_twin<fp16> { using type = Eigen::half; };
+template <> struct eigen_twin<bf16> { using type = Eigen::bfloat16; };
+template <class T> struct lowprec_twin;
+template <> struct lowprec_twin<Eigen::half> { using type = fp16; };
+template <> struct lowprec_twin<Eigen::bfloat16> { using type = bf16; };
+
+template <class To, class From>
+To* restart_lifetime_as(From* p, std::size_t n) noexcept {
+  static_assert(sizeof(To) == sizeof(From) && alignof(To) == alignof(From),
+                "views need types of the same size and alignment");
+  static_assert(std::is_trivially_copyable_v<To> && std::is_trivially_copyable_v<From>,
+                "views need trivially copyable types");
+  if (n == 0) return nullptr;
+  return std::launder(static_cast<To*>(std::memmove(p, p, n * sizeof(From))));
+}
+
+}  // namespace detail
+
+// Raw buffers: lowprec::bf16* <-> Eigen::bfloat16*, lowprec::fp16* <-> Eigen::half*.
+template <class T, class Twin = typename detail::eigen_twin<T>::type>
+Twin* as_eigen_scalars(T* p, std::size_t n) noexcept {
+  return detail::restart_lifetime_as<Twin>(p, n);
+}
+template <class E, class Twin = typename detail::lowprec_twin<E>::type>
+Twin* as_lowprec_scalars(E* p, std::size_t n) noexcept {
+  return detail::restart_lifetime_as<Twin>(p, n);
+}
+
+namespace detail {
+template <class Twin, int R, int C, int O, int MR, int MC, class Scalar>
+auto twin_map(Scalar* data, Eigen::Index rows, Eigen::Index cols) {
+  return Eigen::Map<Eigen::Matrix<Twin, R, C, O, MR, MC>>(
+      restart_lifetime_as<Twin>(data, static_cast<std::size_t>(rows * cols)), rows, cols);
+}
+}  // namespace detail
+
+// Whole matrices, or maps of them: an Eigen::Map of the twin type over the same storage.
+template <class T, int R, int C, int O, int MR, int MC>
+auto view_as_eigen(Eigen::Matrix<T, R, C, O, MR, MC>& m) {
+  using Twin = typename detail::eigen_twin<T>::type;
+  return detail::twin_map<Twin, R, C, O, MR, MC>(m.data(), m.rows(), m.cols());
+}
+template <class T, int R, int C, int O, int MR, int MC>
+auto view_as_eigen(Eigen::Map<Eigen::Matrix<T, R, C, O, MR, MC>> m) {
+  using Twin = typename detail::eigen_twin<T>::type;
+  return detail::twin_map<Twin, R, C, O, MR, MC>(m.data(), m.rows(), m.cols());
+}
+template <class E, int R, int C, int O, int MR, int MC>
+auto view_as_lowprec(Eigen::Matrix<E, R, C, O, MR, MC>& m) {
+  using Twin = typename detail::lowprec_twin<E>::type;
+  return detail::twin_map<Twin, R, C, O, MR, MC>(m.data(), m.rows(), m.cols());
+}
+template <class E, int R, int C, int O, int MR, int MC>
+auto view_as_lowprec(Eigen::Map<Eigen::Matrix<E, R, C, O, MR, MC>> m) {
+  using Twin = typename detail::lowprec_twin<E>::type;
+  return detail::twin_map<Twin, R, C, O, MR, MC>(m.data(), m.rows(), m.cols());
 }
 
 }  // namespace lowprec
