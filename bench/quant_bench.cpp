@@ -1,0 +1,212 @@
+// Throughput of lowprec's quantizers at 64 Ki (L2) and 16 Mi (DRAM) elements: the SIMD
+// int8 / int4 absmax block kernels, their scalar definition, fp8, ggml Q8_0 (lowprec's
+// scalar reproduction of ggml's reference), PyTorch-style affine, and the allocating N-d
+// front (quantize() into a quantized_tensor).
+//
+// Counters: items_per_second = elements; bytes_per_second = bytes read + written (floats,
+// codes, scales); x_memcpy = memcpy's time to move the same number of bytes (copying half
+// of them: read + written) divided by the kernel's, timed right after the kernel's loop
+// in the same process, so machine noise hits both. Built with the project's default flags
+// (no -m/-march: the kernels pick the CPU's best Highway target at run time). Run e.g.
+//   quant_bench --benchmark_repetitions=7 --benchmark_report_aggregates_only=true
+#include <benchmark/benchmark.h>
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <new>
+#include <random>
+#include <vector>
+
+#include "lowprec/quant/absmax.hpp"
+#include "lowprec/quant/affine.hpp"
+#include "lowprec/quant/ggml.hpp"
+#include "lowprec/quant/quantized_tensor.hpp"
+
+namespace {
+
+namespace lq = lowprec::quant;
+using lq::code_format;
+using steady = std::chrono::steady_clock;
+
+constexpr std::int64_t kSizes[] = {std::int64_t{64} << 10, std::int64_t{16} << 20};
+
+// 64-byte aligned, zero-initialised bytes.
+struct aligned_bytes {
+  explicit aligned_bytes(std::size_t n) {
+    const std::size_t rounded = (n + 63) / 64 * 64 + 64;
+    p = static_cast<unsigned char*>(std::aligned_alloc(64, rounded));
+    if (p == nullptr) throw std::bad_alloc();
+    std::memset(p, 0, rounded);
+  }
+  aligned_bytes(const aligned_bytes&) = delete;
+  aligned_bytes& operator=(const aligned_bytes&) = delete;
+  ~aligned_bytes() { std::free(p); }
+  unsigned char* p = nullptr;
+};
+
+// N(0, 1) weights: the usual input of a weight quantizer.
+const float* gaussian(std::size_t n) {
+  static std::vector<float> data;
+  if (data.size() < n) {
+    data.resize(n);
+    std::mt19937 g(20241123);
+    std::normal_distribution<float> dist(0.0f, 1.0f);
+    for (float& v : data) v = dist(g);
+  }
+  return data.data();
+}
+
+// Seconds memcpy takes to copy `bytes`, `iterations` times.
+double memcpy_seconds(std::size_t bytes, std::int64_t iterations) {
+  static aligned_bytes* from = nullptr;
+  static aligned_bytes* to = nullptr;
+  static std::size_t capacity = 0;
+  if (bytes > capacity) {
+    delete from;
+    delete to;
+    from = new aligned_bytes(bytes);
+    to = new aligned_bytes(bytes);
+    std::memset(from->p, 1, bytes);
+    capacity = bytes;
+  }
+  const auto t0 = steady::now();
+  for (std::int64_t i = 0; i < iterations; ++i) {
+    std::memcpy(to->p, from->p, bytes);
+    benchmark::ClobberMemory();
+  }
+  return std::chrono::duration<double>(steady::now() - t0).count();
+}
+
+// Runs fn per iteration and sets the counters for `moved` bytes read + written per call.
+template <class Fn>
+void measure(benchmark::State& state, std::size_t n, std::size_t moved, Fn&& fn) {
+  const auto t0 = steady::now();
+  for (auto _ : state) {
+    fn();
+    benchmark::ClobberMemory();
+  }
+  const double seconds = std::chrono::duration<double>(steady::now() - t0).count();
+  const std::int64_t iters = state.iterations();
+  state.SetItemsProcessed(iters * static_cast<std::int64_t>(n));
+  state.SetBytesProcessed(iters * static_cast<std::int64_t>(moved));
+  const double copy = memcpy_seconds(moved / 2, iters);
+  state.counters["x_memcpy"] = seconds > 0 ? copy / seconds : 0.0;
+}
+
+std::size_t scale_bytes(std::size_t n, std::size_t block) {
+  return lq::block_count(n, block) * sizeof(float);
+}
+
+// ---- absmax blocks (SIMD for int8 and int4, scalar for fp8) -----------------------------
+
+void quantize_blocks(benchmark::State& state, code_format f, std::size_t block) {
+  const auto n = static_cast<std::size_t>(state.range(0));
+  const float* x = gaussian(n);
+  aligned_bytes codes(lq::code_bytes(f, n));
+  aligned_bytes scales(scale_bytes(n, block));
+  measure(state, n, 4 * n + lq::code_bytes(f, n) + scale_bytes(n, block), [&] {
+    lq::quantize_absmax_blocks(x, n, block, f, codes.p, reinterpret_cast<float*>(scales.p));
+  });
+}
+
+void dequantize_blocks(benchmark::State& state, code_format f, std::size_t block) {
+  const auto n = static_cast<std::size_t>(state.range(0));
+  aligned_bytes codes(lq::code_bytes(f, n));
+  aligned_bytes scales(scale_bytes(n, block));
+  aligned_bytes out(4 * n);
+  lq::quantize_absmax_blocks(gaussian(n), n, block, f, codes.p, reinterpret_cast<float*>(scales.p));
+  measure(state, n, lq::code_bytes(f, n) + scale_bytes(n, block) + 4 * n, [&] {
+    lq::dequantize_absmax_blocks(codes.p, reinterpret_cast<const float*>(scales.p), n, block, f,
+                                 reinterpret_cast<float*>(out.p));
+  });
+}
+
+template <code_format F>
+void quantize_blocks_scalar(benchmark::State& state, std::size_t block) {
+  const auto n = static_cast<std::size_t>(state.range(0));
+  const float* x = gaussian(n);
+  aligned_bytes codes(lq::code_bytes(F, n));
+  aligned_bytes scales(scale_bytes(n, block));
+  measure(state, n, 4 * n + lq::code_bytes(F, n) + scale_bytes(n, block), [&] {
+    lq::detail::quantize_absmax_blocks_scalar<F>(x, n, block, codes.p,
+                                                 reinterpret_cast<float*>(scales.p));
+  });
+}
+
+void BM_int8_quantize_block32(benchmark::State& s) { quantize_blocks(s, code_format::int8, 32); }
+void BM_int8_quantize_block64(benchmark::State& s) { quantize_blocks(s, code_format::int8, 64); }
+void BM_int8_dequantize_block32(benchmark::State& s) { dequantize_blocks(s, code_format::int8, 32); }
+void BM_int4_quantize_block32(benchmark::State& s) { quantize_blocks(s, code_format::int4, 32); }
+void BM_int4_quantize_block64(benchmark::State& s) { quantize_blocks(s, code_format::int4, 64); }
+void BM_int4_dequantize_block32(benchmark::State& s) { dequantize_blocks(s, code_format::int4, 32); }
+void BM_fp8_e4m3fn_quantize_block32(benchmark::State& s) {
+  quantize_blocks(s, code_format::fp8_e4m3fn, 32);
+}
+void BM_int8_quantize_block32_scalar(benchmark::State& s) {
+  quantize_blocks_scalar<code_format::int8>(s, 32);
+}
+void BM_int4_quantize_block32_scalar(benchmark::State& s) {
+  quantize_blocks_scalar<code_format::int4>(s, 32);
+}
+
+// ---- ggml Q8_0 (scalar, ggml's reference formulas) and affine ------------------------------
+
+void BM_ggml_q8_0_quantize(benchmark::State& state) {
+  const auto n = static_cast<std::size_t>(state.range(0));
+  const float* x = gaussian(n);
+  std::vector<lq::ggml::block_q8_0> blocks(lq::ggml::blocks_for(n));
+  measure(state, n, 4 * n + blocks.size() * 34, [&] { lq::ggml::quantize_q8_0(x, n, blocks.data()); });
+}
+
+void BM_uint8_affine_quantize_block32(benchmark::State& state) {
+  const auto n = static_cast<std::size_t>(state.range(0));
+  const float* x = gaussian(n);
+  aligned_bytes codes(n), scales(scale_bytes(n, 32)), zps(n / 32 + 1);
+  measure(state, n, 4 * n + n + scale_bytes(n, 32) + n / 32, [&] {
+    lq::quantize_affine_blocks(x, n, 32, code_format::uint8, codes.p,
+                               reinterpret_cast<float*>(scales.p), zps.p);
+  });
+}
+
+// ---- the N-d front: quantize() of a [n/4096, 4096] matrix into a new quantized_tensor ----
+
+void BM_quantize_tensor_int8_block32(benchmark::State& state) {
+  const auto n = static_cast<std::size_t>(state.range(0));
+  const float* x = gaussian(n);
+  const lq::scheme s = lq::absmax(code_format::int8, lq::per_block(32));
+  measure(state, n, 4 * n + n + scale_bytes(n, 32), [&] {
+    benchmark::DoNotOptimize(lq::quantize(x, {n / 4096, 4096}, s));
+  });
+}
+
+void sizes(benchmark::internal::Benchmark* b) {
+  for (const std::int64_t n : kSizes) b->Arg(n);
+  b->Unit(benchmark::kMicrosecond);
+}
+
+BENCHMARK(BM_int8_quantize_block32)->Apply(sizes);
+BENCHMARK(BM_int8_quantize_block64)->Apply(sizes);
+BENCHMARK(BM_int8_dequantize_block32)->Apply(sizes);
+BENCHMARK(BM_int4_quantize_block32)->Apply(sizes);
+BENCHMARK(BM_int4_quantize_block64)->Apply(sizes);
+BENCHMARK(BM_int4_dequantize_block32)->Apply(sizes);
+BENCHMARK(BM_fp8_e4m3fn_quantize_block32)->Apply(sizes);
+BENCHMARK(BM_int8_quantize_block32_scalar)->Apply(sizes);
+BENCHMARK(BM_int4_quantize_block32_scalar)->Apply(sizes);
+BENCHMARK(BM_ggml_q8_0_quantize)->Apply(sizes);
+BENCHMARK(BM_uint8_affine_quantize_block32)->Apply(sizes);
+BENCHMARK(BM_quantize_tensor_int8_block32)->Apply(sizes);
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  benchmark::AddCustomContext("simd_target", lowprec::simd_target());
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}

@@ -1,0 +1,370 @@
+// Per-target Highway kernels behind lowprec::quant's absmax block quantizers (absmax.hpp):
+// int8 quantize and dequantize, int4 quantize and dequantize. Included once per SIMD
+// target by detail/simd.hpp; users include lowprec/quant/absmax.hpp.
+//
+// Invariant: every output byte and float equals the scalar definition in quant/blocks.hpp
+// and quant/codes.hpp, on every target, for every input. How each step stays exact:
+//   step             scalar definition                 kernel
+//   block absmax     max of finite |x|                 integer max of |x|'s bits: the
+//                                                      order of non-negative floats, and
+//                                                      any lane >= 0x7F800000 flags NaN/Inf
+//   NaN/Inf block    (codes.hpp rules)                 the whole block goes to the scalar
+//                                                      definition (rare; keeps lanes simple)
+//   scale, 1/scale   absmax_scale, inverse_scale       the same IEEE divisions, N blocks at
+//                                                      a time (QuantizeBlocksChunked)
+//   t = x * (1/s)    one float multiply                hn::Mul (IEEE, same rounding)
+//   nearest even     clamp to +-qmax, then magic add   x86: roundps; elsewhere the clamp and
+//                                                      the magic add (BiasedRound)
+//   code bits        two's complement of q             low bits of r + 1.5 * 2^23: four
+//                                                      vectors narrowed by ConcatEven
+//   value            float(q) * scale                  PromoteTo, ConvertTo, hn::Mul
+// In a finite block |t| <= 127 (1 + 2^-22), so skipping the clamp on x86 changes no code.
+// Contraction: no multiply feeds an add except through a clamp or a round, and GCC is told
+// not to contract in this file. Tails shorter than a vector use the scalar definition.
+// Cost per 32-element int8 block on AVX2 (8 lanes): absmax pass 4 loads, 4 and, 3 max and
+// a 6-op lane reduction; code pass 4 loads + multiplies, 4 rounds, 4 adds, 3 ConcatEven
+// (about 12 shuffles and masks) and one 32-byte store; plus 2 divisions per 8 blocks.
+
+// ---- Target-independent part (normal include guard) ----------------------------------
+#ifndef LOWPREC_SIMD_QUANT_INL_COMMON_
+#define LOWPREC_SIMD_QUANT_INL_COMMON_
+
+#include <cfloat>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+
+#include "lowprec/quant/blocks.hpp"
+#include "lowprec/quant/codes.hpp"
+
+#endif  // LOWPREC_SIMD_QUANT_INL_COMMON_
+
+// ---- Per-target part (toggled by foreach_target.h) ------------------------------------
+#if defined(LOWPREC_SIMD_QUANT_INL_H_TARGET) == defined(HWY_TARGET_TOGGLE)
+#ifdef LOWPREC_SIMD_QUANT_INL_H_TARGET
+#undef LOWPREC_SIMD_QUANT_INL_H_TARGET
+#else
+#define LOWPREC_SIMD_QUANT_INL_H_TARGET
+#endif
+
+#include <hwy/highway.h>
+
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC push_options
+#pragma GCC optimize("fp-contract=off")
+#endif
+
+HWY_BEFORE_NAMESPACE();
+namespace lowprec {
+namespace HWY_NAMESPACE {
+namespace quant_kernels {
+
+namespace hn = hwy::HWY_NAMESPACE;
+using ::lowprec::quant::code_format;
+
+// At most 16 lanes: the chunk buffers below hold kChunkBlocks (a multiple of 16) entries.
+using DF = hn::CappedTag<float, 16>;
+using DI = hn::RebindToSigned<DF>;
+
+// Nearest integer, ties to even, of t (|t| <= qmax * (1 + 2^-22)) as int32 lanes. Adding
+// 1.5 * 2^23 to an integral float r (|r| < 2^22) is exact and leaves r + 0x4B400000 in
+// the bits, so one integer subtraction converts (no float->int conversion, whose
+// overflow fix-up costs four instructions per vector on x86).
+//   x86 SSSE3..AVX3  r = hn::Round(t): roundps (SSE4+) or Highway's exact 2^23 add (SSSE3)
+//   other targets    r = (clamp(t, +-qmax) + 1.5 * 2^23): the add rounds; the clamp keeps
+//                    it from being fused with the multiply (and Highway's SCALAR/EMU128
+//                    Round adds 0.5, which is not exact at 0.5 - 2^-25)
+#if HWY_ARCH_X86 && HWY_TARGET != HWY_SCALAR && HWY_TARGET != HWY_EMU128
+#define LOWPREC_QUANT_HW_ROUND 1
+#else
+#define LOWPREC_QUANT_HW_ROUND 0
+#endif
+
+// r + 1.5 * 2^23 as bits, r the nearest integer of t: the low 8 (16) bits are r as a
+// two's-complement int8 (int16).
+HWY_INLINE hn::Vec<DI> BiasedRound(DF df, hn::Vec<DF> t, float qmax) {
+  const auto magic = hn::Set(df, 12582912.0f);  // 1.5 * 2^23
+#if LOWPREC_QUANT_HW_ROUND
+  (void)qmax;
+  return hn::BitCast(DI(), hn::Add(hn::Round(t), magic));
+#else
+  const auto q = hn::Set(df, qmax);
+  return hn::BitCast(DI(), hn::Add(hn::Min(hn::Max(t, hn::Neg(q)), q), magic));
+#endif
+}
+
+HWY_INLINE hn::Vec<DI> RoundToInt(DF df, hn::Vec<DF> t, float qmax) {
+  const DI di;
+  return hn::Sub(BiasedRound(df, t, qmax), hn::Set(di, 0x4B400000));
+}
+
+#if HWY_TARGET != HWY_SCALAR
+// Four vectors of biased codes (4N lanes in order) narrowed to their low bytes: the even
+// 16-bit halves, then the even bytes of those (little-endian lanes), all in lane order.
+HWY_INLINE hn::Vec<hn::Repartition<std::int8_t, DF>> LowBytes4(hn::Vec<DI> b0, hn::Vec<DI> b1,
+                                                                hn::Vec<DI> b2, hn::Vec<DI> b3) {
+  const hn::Repartition<std::int16_t, DF> d16;
+  const hn::Repartition<std::int8_t, DF> d8;
+  const auto h01 = hn::ConcatEven(d16, hn::BitCast(d16, b1), hn::BitCast(d16, b0));
+  const auto h23 = hn::ConcatEven(d16, hn::BitCast(d16, b3), hn::BitCast(d16, b2));
+  return hn::ConcatEven(d8, hn::BitCast(d8, h23), hn::BitCast(d8, h01));
+}
+#endif
+
+// Bits of the largest |x[i]|, i < len, as an int32; >= 0x7F800000 when any is NaN/Inf.
+HWY_INLINE std::int32_t AbsBitsMax(const float* HWY_RESTRICT p, std::size_t len) {
+  const DF df;
+  const DI di;
+  const std::size_t N = hn::Lanes(df);
+  auto m0 = hn::Zero(di);
+  auto m1 = hn::Zero(di);
+  std::size_t i = 0;
+  for (; i + 2 * N <= len; i += 2 * N) {
+    m0 = hn::Max(m0, hn::BitCast(di, hn::Abs(hn::LoadU(df, p + i))));
+    m1 = hn::Max(m1, hn::BitCast(di, hn::Abs(hn::LoadU(df, p + i + N))));
+  }
+  if (i + N <= len) {
+    m0 = hn::Max(m0, hn::BitCast(di, hn::Abs(hn::LoadU(df, p + i))));
+    i += N;
+  }
+  std::int32_t m = hn::GetLane(hn::MaxOfLanes(di, hn::Max(m0, m1)));
+  for (; i < len; ++i) {
+    std::uint32_t u = 0;
+    std::memcpy(&u, p + i, 4);
+    const auto a = static_cast<std::int32_t>(u & 0x7FFFFFFFu);
+    m = a > m ? a : m;
+  }
+  return m;
+}
+
+// Scales and reciprocals of the blocks of a chunk, in two passes so that the divisions
+// are vector divisions (IEEE: the same correctly rounded quotients as the scalar ones)
+// instead of two dependent scalar divisions per block:
+//   1. bits[k] = AbsBitsMax of block k
+//   2. scale = absmax_scale(amax) = amax > 0 ? max(amax / fmax, FLT_MIN) : 0, and
+//      inv = inverse_scale(scale) = scale != 0 ? 1 / scale : 0, N blocks at a time.
+// Blocks holding NaN/Inf (bits >= 0x7F800000) get garbage here and are redone by the
+// scalar definition.
+constexpr std::size_t kChunkBlocks = 64;
+
+template <code_format F, class EncodeBlock>
+HWY_INLINE void QuantizeBlocksChunked(const float* HWY_RESTRICT x, std::size_t n,
+                                      std::size_t block, std::uint8_t* HWY_RESTRICT codes,
+                                      float* HWY_RESTRICT scales, const EncodeBlock& encode) {
+  const DF df;
+  const DI di;
+  const std::size_t N = hn::Lanes(df);
+  HWY_ALIGN std::int32_t bits[kChunkBlocks];
+  HWY_ALIGN float scale_buf[kChunkBlocks];
+  HWY_ALIGN float inv_buf[kChunkBlocks];
+  const auto fmax = hn::Set(df, ::lowprec::quant::info(F).max_value);
+  const auto one = hn::Set(df, 1.0f);
+  const auto fmin = hn::Set(df, FLT_MIN);
+  const std::size_t total = ::lowprec::quant::block_count(n, block);
+  for (std::size_t b0 = 0; b0 < total; b0 += kChunkBlocks) {
+    const std::size_t count = total - b0 < kChunkBlocks ? total - b0 : kChunkBlocks;
+    for (std::size_t k = 0; k < count; ++k) {
+      const std::size_t start = (b0 + k) * block;
+      bits[k] = AbsBitsMax(x + start, n - start < block ? n - start : block);
+    }
+    for (std::size_t k = count; k < hwy::RoundUpTo(count, N); ++k) bits[k] = 0;
+    for (std::size_t k = 0; k < count; k += N) {
+      const auto amax = hn::BitCast(df, hn::Load(di, bits + k));
+      const auto scale =
+          hn::IfThenElseZero(hn::Gt(amax, hn::Zero(df)), hn::Max(hn::Div(amax, fmax), fmin));
+      const auto inv = hn::IfThenElseZero(hn::Gt(scale, hn::Zero(df)), hn::Div(one, scale));
+      hn::Store(scale, df, scale_buf + k);
+      hn::Store(inv, df, inv_buf + k);
+    }
+    for (std::size_t k = 0; k < count; ++k) {
+      const std::size_t b = b0 + k, start = b * block;
+      const std::size_t len = n - start < block ? n - start : block;
+      if (bits[k] >= 0x7F800000) {
+        ::lowprec::quant::detail::quantize_absmax_blocks_scalar<F>(
+            x + start, len, len, codes + ::lowprec::quant::code_bytes(F, start), scales + b);
+        continue;
+      }
+      scales[b] = scale_buf[k];
+      encode(x + start, len, inv_buf[k], start);
+    }
+  }
+}
+
+// ---- int8 -------------------------------------------------------------------------------
+
+HWY_MAYBE_UNUSED static void QuantizeInt8Blocks(const float* HWY_RESTRICT x, std::size_t n,
+                                                std::size_t block, std::uint8_t* HWY_RESTRICT codes,
+                                                float* HWY_RESTRICT scales) {
+  constexpr code_format F = code_format::int8;
+  const DF df;
+  const hn::Rebind<std::int8_t, DF> d8;
+  const std::size_t N = hn::Lanes(df);
+  QuantizeBlocksChunked<F>(x, n, block, codes, scales,
+                           [&](const float* HWY_RESTRICT p, std::size_t len, float inv,
+                               std::size_t start) {
+    const auto vinv = hn::Set(df, inv);
+    auto* HWY_RESTRICT out = reinterpret_cast<std::int8_t*>(codes + start);
+    std::size_t i = 0;
+#if HWY_TARGET != HWY_SCALAR
+    const hn::Repartition<std::int8_t, DF> d8x4;  // 4N lanes
+    for (; i + 4 * N <= len; i += 4 * N) {
+      const auto b0 = BiasedRound(df, hn::Mul(hn::LoadU(df, p + i), vinv), 127.0f);
+      const auto b1 = BiasedRound(df, hn::Mul(hn::LoadU(df, p + i + N), vinv), 127.0f);
+      const auto b2 = BiasedRound(df, hn::Mul(hn::LoadU(df, p + i + 2 * N), vinv), 127.0f);
+      const auto b3 = BiasedRound(df, hn::Mul(hn::LoadU(df, p + i + 3 * N), vinv), 127.0f);
+      hn::StoreU(LowBytes4(b0, b1, b2, b3), d8x4, out + i);
+    }
+#endif
+    for (; i + N <= len; i += N) {
+      const auto q = RoundToInt(df, hn::Mul(hn::LoadU(df, p + i), vinv), 127.0f);
+      hn::StoreU(hn::DemoteTo(d8, q), d8, out + i);
+    }
+    for (; i < len; ++i) codes[start + i] = ::lowprec::quant::encode_absmax<F>(p[i], inv);
+  });
+}
+
+HWY_MAYBE_UNUSED static void DequantizeInt8Blocks(const std::uint8_t* HWY_RESTRICT codes,
+                                                  const float* HWY_RESTRICT scales, std::size_t n,
+                                                  std::size_t block, float* HWY_RESTRICT out) {
+  constexpr code_format F = code_format::int8;
+  const DF df;
+  const DI di;
+  const hn::Rebind<std::int8_t, DF> d8;
+  const std::size_t N = hn::Lanes(df);
+  const auto* HWY_RESTRICT q8 = reinterpret_cast<const std::int8_t*>(codes);
+  for (std::size_t b = 0, start = 0; start < n; ++b, start += block) {
+    const std::size_t len = n - start < block ? n - start : block;
+    const float scale = scales[b];
+    const auto vs = hn::Set(df, scale);
+    std::size_t i = start;
+    for (; i + N <= start + len; i += N) {
+      const auto v = hn::ConvertTo(df, hn::PromoteTo(di, hn::LoadU(d8, q8 + i)));
+      hn::StoreU(hn::Mul(v, vs), df, out + i);
+    }
+    for (; i < start + len; ++i) out[i] = ::lowprec::quant::decode_absmax<F>(codes[i], scale);
+  }
+}
+
+// ---- int4 (block even: every block starts on a byte) ----------------------------------------
+
+HWY_MAYBE_UNUSED static void QuantizeInt4Blocks(const float* HWY_RESTRICT x, std::size_t n,
+                                                std::size_t block, std::uint8_t* HWY_RESTRICT packed,
+                                                float* HWY_RESTRICT scales) {
+  constexpr code_format F = code_format::int4;
+#if HWY_TARGET == HWY_SCALAR
+  // One lane cannot hold a pair of codes: the scalar definition is this target's kernel.
+  ::lowprec::quant::detail::quantize_absmax_blocks_scalar<F>(x, n, block, packed, scales);
+#else
+  const DF df;
+  const hn::Rebind<std::int16_t, DF> d16;                 // N lanes
+  const hn::Repartition<std::uint32_t, decltype(d16)> dp;  // N/2 lanes: one code pair each
+  const hn::Rebind<std::uint8_t, decltype(dp)> d8;         // N/2 lanes: one byte each
+  const hn::RebindToSigned<decltype(dp)> dpi;
+  const hn::Repartition<std::uint16_t, DF> dw;    // 2N lanes: one code pair each
+  const hn::RebindToSigned<decltype(dw)> dwi;
+  const hn::Rebind<std::uint8_t, decltype(dw)> dwb;  // 2N lanes: one byte each
+  const std::size_t N = hn::Lanes(df);
+  const auto lo_mask = hn::Set(dp, 0x0Fu);
+  const auto hi_mask = hn::Set(dp, 0xF0u);
+  QuantizeBlocksChunked<F>(x, n, block, packed, scales,
+                           [&](const float* HWY_RESTRICT p, std::size_t len, float inv,
+                               std::size_t start) {
+    const auto vinv = hn::Set(df, inv);
+    std::size_t i = 0;
+    // 4N codes in order as int8 (LowBytes4), then byte k = low nibble of code 2k | low
+    // nibble of code 2k+1 << 4 in 16-bit lanes (little-endian: code 2k in the low byte).
+    for (; i + 4 * N <= len; i += 4 * N) {
+      const auto b0 = BiasedRound(df, hn::Mul(hn::LoadU(df, p + i), vinv), 7.0f);
+      const auto b1 = BiasedRound(df, hn::Mul(hn::LoadU(df, p + i + N), vinv), 7.0f);
+      const auto b2 = BiasedRound(df, hn::Mul(hn::LoadU(df, p + i + 2 * N), vinv), 7.0f);
+      const auto b3 = BiasedRound(df, hn::Mul(hn::LoadU(df, p + i + 3 * N), vinv), 7.0f);
+      const auto u = hn::BitCast(dw, LowBytes4(b0, b1, b2, b3));
+      const auto byte = hn::Or(hn::And(u, hn::Set(dw, 0x000Fu)),
+                               hn::And(hn::ShiftRight<4>(u), hn::Set(dw, 0x00F0u)));
+      hn::StoreU(hn::DemoteTo(dwb, hn::BitCast(dwi, byte)), dwb, packed + (start + i) / 2);
+    }
+    for (; i + N <= len; i += N) {
+      const auto q = RoundToInt(df, hn::Mul(hn::LoadU(df, p + i), vinv), 7.0f);
+      // Two int16 codes per uint32 lane (code 2k in the low half), as above.
+      const auto pair = hn::BitCast(dp, hn::DemoteTo(d16, q));
+      const auto byte = hn::Or(hn::And(pair, lo_mask), hn::And(hn::ShiftRight<12>(pair), hi_mask));
+      hn::StoreU(hn::DemoteTo(d8, hn::BitCast(dpi, byte)), d8, packed + (start + i) / 2);
+    }
+    for (std::size_t j = start + i; j < start + len; ++j) {
+      ::lowprec::quant::detail::put_code<F>(packed, j, ::lowprec::quant::encode_absmax<F>(x[j], inv));
+    }
+  });
+#endif
+}
+
+HWY_MAYBE_UNUSED static void DequantizeInt4Blocks(const std::uint8_t* HWY_RESTRICT packed,
+                                                  const float* HWY_RESTRICT scales, std::size_t n,
+                                                  std::size_t block, float* HWY_RESTRICT out) {
+  constexpr code_format F = code_format::int4;
+#if HWY_TARGET == HWY_SCALAR
+  ::lowprec::quant::detail::dequantize_absmax_blocks_scalar<F>(packed, scales, n, block, out);
+#else
+  const DF df;
+  const DI di;
+  const hn::Rebind<std::int16_t, DF> d16;                 // N lanes
+  const hn::Repartition<std::uint32_t, decltype(d16)> dp;  // N/2 lanes
+  const hn::Rebind<std::uint8_t, decltype(dp)> d8;         // N/2 lanes
+  const std::size_t N = hn::Lanes(df);
+  for (std::size_t b = 0, start = 0; start < n; ++b, start += block) {
+    const std::size_t len = n - start < block ? n - start : block;
+    const float scale = scales[b];
+    const auto vs = hn::Set(df, scale);
+    std::size_t i = 0;
+    for (; i + N <= len; i += N) {
+      // Byte k -> uint32 lane (hi << 16 | lo), shifted so each nibble tops an int16 lane,
+      // then an arithmetic shift sign-extends it: int16 lanes = codes 2k, 2k+1.
+      const auto bytes = hn::PromoteTo(dp, hn::LoadU(d8, packed + (start + i) / 2));
+      const auto spread = hn::Or(hn::ShiftLeft<12>(hn::And(bytes, hn::Set(dp, 0x0Fu))),
+                                 hn::ShiftLeft<24>(hn::And(bytes, hn::Set(dp, 0xF0u))));
+      const auto codes16 = hn::ShiftRight<12>(hn::BitCast(d16, spread));
+      const auto v = hn::ConvertTo(df, hn::PromoteTo(di, codes16));
+      hn::StoreU(hn::Mul(v, vs), df, out + start + i);
+    }
+    for (std::size_t j = start + i; j < start + len; ++j) {
+      out[j] = ::lowprec::quant::decode_absmax<F>(::lowprec::quant::detail::get_code<F>(packed, j),
+                                                  scale);
+    }
+  }
+#endif
+}
+
+}  // namespace quant_kernels
+
+// Exported entry points (names unique across lowprec's kernel files).
+HWY_MAYBE_UNUSED static void QuantQuantizeInt8Blocks(const float* x, std::size_t n,
+                                                     std::size_t block, std::uint8_t* codes,
+                                                     float* scales) {
+  quant_kernels::QuantizeInt8Blocks(x, n, block, codes, scales);
+}
+HWY_MAYBE_UNUSED static void QuantDequantizeInt8Blocks(const std::uint8_t* codes,
+                                                       const float* scales, std::size_t n,
+                                                       std::size_t block, float* out) {
+  quant_kernels::DequantizeInt8Blocks(codes, scales, n, block, out);
+}
+HWY_MAYBE_UNUSED static void QuantQuantizeInt4Blocks(const float* x, std::size_t n,
+                                                     std::size_t block, std::uint8_t* packed,
+                                                     float* scales) {
+  quant_kernels::QuantizeInt4Blocks(x, n, block, packed, scales);
+}
+HWY_MAYBE_UNUSED static void QuantDequantizeInt4Blocks(const std::uint8_t* packed,
+                                                       const float* scales, std::size_t n,
+                                                       std::size_t block, float* out) {
+  quant_kernels::DequantizeInt4Blocks(packed, scales, n, block, out);
+}
+
+#undef LOWPREC_QUANT_HW_ROUND
+
+}  // namespace HWY_NAMESPACE
+}  // namespace lowprec
+HWY_AFTER_NAMESPACE();
+
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC pop_options
+#endif
+
+#endif  // per-target guard
