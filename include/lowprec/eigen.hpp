@@ -27,7 +27,9 @@
 #include <type_traits>
 
 #include "lowprec/bf16.hpp"
+#include "lowprec/convert.hpp"
 #include "lowprec/fp16.hpp"
+#include "lowprec/linalg.hpp"
 #include "lowprec/small_float.hpp"
 
 namespace Eigen {
@@ -89,14 +91,14 @@ namespace lowprec {
 namespace detail {
 
 template <class T>
-struct is_small_float : std::false_type {};
+struct is_lowprec_float : std::false_type {};
 template <class F>
-struct is_small_float<small_float<F>> : std::true_type {};
+struct is_lowprec_float<small_float<F>> : std::true_type {};
 
 // Float-accumulating kernels work on any scalar that widens to float exactly.
 template <class Scalar>
 constexpr bool widens_to_float_v =
-    is_small_float<Scalar>::value || std::is_same_v<Scalar, float>;
+    is_lowprec_float<Scalar>::value || std::is_same_v<Scalar, float>;
 
 inline void require_same_size(const char* what, Eigen::Index a, Eigen::Index b) {
   if (a != b) {
@@ -155,24 +157,82 @@ float norm(const Eigen::DenseBase<Derived>& x) {
   return std::sqrt(squared_norm(x));
 }
 
-// y = A * x with A in lowprec (or float) storage, x in any widening scalar, float
-// accumulation; y is a float vector. Each y(i) sums A(i, k) * x(k) in order k = 0, 1, ...
+// y = A * x with A in lowprec (or float) storage and x in any widening scalar, float
+// accumulation; y is a float vector. Runs the SIMD kernel of linalg.hpp on A's storage
+// when its elements are contiguous within rows or columns (any outer stride), else on an
+// evaluated copy; the order of accumulation is documented there and is the same on every
+// target (row-major and column-major A may differ in the last bits).
 template <class MA, class VX>
 Eigen::VectorXf matvec(const Eigen::MatrixBase<MA>& a, const Eigen::MatrixBase<VX>& x) {
-  static_assert(detail::widens_to_float_v<typename MA::Scalar> &&
+  using S = typename MA::Scalar;
+  static_assert(detail::widens_to_float_v<S> &&
                     detail::widens_to_float_v<typename VX::Scalar>,
                 "lowprec::matvec needs lowprec or float scalars");
   static_assert(VX::IsVectorAtCompileTime, "lowprec::matvec: x must be a vector");
   detail::require_same_size("lowprec::matvec (A.cols() vs x.size())", a.cols(), x.size());
   const Eigen::VectorXf xf = x.derived().template cast<float>();
   Eigen::VectorXf y(a.rows());
-  const auto& A = a.derived();
-  for (Eigen::Index i = 0; i < A.rows(); ++i) {
-    float acc = 0.0f;
-    for (Eigen::Index k = 0; k < A.cols(); ++k) acc += static_cast<float>(A.coeff(i, k)) * xf[k];
-    y[i] = acc;
+  if (a.rows() == 0) return y;
+  if (a.cols() == 0) return y.setZero();
+  constexpr bool direct = (int(MA::Flags) & Eigen::DirectAccessBit) != 0;
+  if constexpr (direct) {
+    const auto& A = a.derived();
+    if (A.innerStride() == 1) {
+      matvec(A.data(), static_cast<std::size_t>(A.rows()), static_cast<std::size_t>(A.cols()),
+             MA::IsRowMajor ? layout::row_major : layout::col_major, xf.data(), y.data(),
+             static_cast<std::size_t>(A.outerStride()));
+      return y;
+    }
   }
+  const Eigen::Matrix<S, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> packed = a;
+  matvec(packed.data(), static_cast<std::size_t>(packed.rows()),
+         static_cast<std::size_t>(packed.cols()), layout::row_major, xf.data(), y.data());
   return y;
+}
+
+// A dense Eigen object converted to another scalar through lowprec::convert: the same
+// bits as .cast<To>() (and, for narrowing, as the scalar constructor), at SIMD speed,
+// with any rounding and overflow policy. The result is a Matrix (or an Array for array
+// expressions) of the same shape and storage order. Unsupported pairs fail to compile
+// with convert's static_assert, which names them. (The parameter is constrained rather
+// than written DenseBase<Derived>: Eigen's own scalar_cast_op calls an unqualified
+// cast<Scalar, NewType>(x), which finds this template by ADL for lowprec scalars and
+// must see it drop out quietly.)
+template <class To, class Derived,
+          std::enable_if_t<std::is_base_of_v<Eigen::DenseBase<Derived>, Derived>, int> = 0>
+auto cast(const Derived& x, const convert_options& opts = {}) {
+  using From = typename Derived::Scalar;
+  constexpr int order = Derived::IsRowMajor ? Eigen::RowMajor : Eigen::ColMajor;
+  constexpr bool is_array = std::is_base_of_v<Eigen::ArrayBase<Derived>, Derived>;
+  using Plain = std::conditional_t<
+      is_array,
+      Eigen::Array<To, Derived::RowsAtCompileTime, Derived::ColsAtCompileTime, order,
+                   Derived::MaxRowsAtCompileTime, Derived::MaxColsAtCompileTime>,
+      Eigen::Matrix<To, Derived::RowsAtCompileTime, Derived::ColsAtCompileTime, order,
+                    Derived::MaxRowsAtCompileTime, Derived::MaxColsAtCompileTime>>;
+  Plain out(x.rows(), x.cols());
+  if constexpr (std::is_same_v<From, To>) {
+    out = x;
+  } else {
+    const auto n = static_cast<std::size_t>(x.size());
+    constexpr bool direct = (int(Derived::Flags) & Eigen::DirectAccessBit) != 0;
+    if constexpr (direct) {
+      const auto& d = x;
+      if (d.innerStride() == 1 && d.outerStride() == d.innerSize()) {
+        convert(d.data(), out.data(), n, opts);
+        return out;
+      }
+    }
+    using Source = std::conditional_t<
+        is_array,
+        Eigen::Array<From, Derived::RowsAtCompileTime, Derived::ColsAtCompileTime, order,
+                     Derived::MaxRowsAtCompileTime, Derived::MaxColsAtCompileTime>,
+        Eigen::Matrix<From, Derived::RowsAtCompileTime, Derived::ColsAtCompileTime, order,
+                      Derived::MaxRowsAtCompileTime, Derived::MaxColsAtCompileTime>>;
+    const Source packed = x;
+    convert(packed.data(), out.data(), n, opts);
+  }
+  return out;
 }
 
 // C = A * B with float accumulation; C is a float matrix.
@@ -182,9 +242,9 @@ Eigen::MatrixXf matmul(const Eigen::MatrixBase<MA>& a, const Eigen::MatrixBase<M
                     detail::widens_to_float_v<typename MB::Scalar>,
                 "lowprec::matmul needs lowprec or float scalars");
   detail::require_same_size("lowprec::matmul (A.cols() vs B.rows())", a.cols(), b.rows());
-  const Eigen::MatrixXf af = a.derived().template cast<float>();
-  const Eigen::MatrixXf bf = b.derived().template cast<float>();
-  return af * bf;  // widened once; Eigen's float GEMM accumulates in float
+  const Eigen::MatrixXf af = cast<float>(a.derived());  // bulk SIMD widening, exact
+  const Eigen::MatrixXf bf = cast<float>(b.derived());
+  return af * bf;  // Eigen's float GEMM accumulates in float
 }
 
 // ---- Zero-copy interop with Eigen's own half and bfloat16 -----------------------------
