@@ -18,9 +18,14 @@ cmake --build build/release -j"$jobs"
 (cd build/release && ctest -j"$jobs" --output-on-failure --timeout 3600)
 
 echo "== 2/2 clang, ASan + UBSan"
+# Stage 1 holds every Highway target bit-identical to the scalar path. Here the kernels
+# are compiled for EMU128 (plain C++, where a shift by >= the lane width is undefined)
+# and AVX2 only: HWY_DISABLED_TARGETS = SSSE3 | SSE4 | AVX3 | AVX3_DL (1<<12 | 1<<11 |
+# 1<<8 | 1<<7 in Highway 1.0.3), which keeps the sanitizer build within CI's budget.
+hwy_disabled=0x1980
 cmake -S . -B build/sanitize -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_COMPILER=clang++ \
       -DLOWPREC_WERROR=ON -DLOWPREC_LONG_TESTS=OFF \
-      "-DCMAKE_CXX_FLAGS=-O1 -g1 -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" \
+      "-DCMAKE_CXX_FLAGS=-O1 -g1 -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer -DHWY_DISABLED_TARGETS=$hwy_disabled" \
       >/dev/null
 cmake --build build/sanitize -j"$jobs"
 (cd build/sanitize && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \

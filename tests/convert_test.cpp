@@ -619,12 +619,16 @@ TEST_CASE("results do not depend on MXCSR (DAZ, FTZ, rounding mode)", "[convert]
         std::vector<fp8_e4m3fn> got_8(x.size());
         std::vector<float> wide(h.size());
         std::vector<float> wide_b(b.size());
+        std::vector<bf16> h_to_b(h.size());
+        std::vector<fp16> b_to_h(b.size());
         _mm_setcsr((saved & ~0xE040u) | csr);
         lowprec::convert(x.data(), got.data(), x.size(), o);
         lowprec::convert(x.data(), got_b.data(), x.size(), o);
         lowprec::convert(x.data(), got_8.data(), x.size(), o);
         lowprec::convert(h.data(), wide.data(), h.size());
         lowprec::convert(b.data(), wide_b.data(), b.size());
+        lowprec::convert(h.data(), h_to_b.data(), h.size(), o);
+        lowprec::convert(b.data(), b_to_h.data(), b.size(), o);
         _mm_setcsr(saved);
         std::size_t bad = 0;
         for (std::size_t i = 0; i < x.size(); ++i) {
@@ -634,8 +638,11 @@ TEST_CASE("results do not depend on MXCSR (DAZ, FTZ, rounding mode)", "[convert]
           bad += got_8[i].bits() != fp8_e4m3fn::from(x[i], o.round, o.on_overflow, r).bits();
         }
         for (std::size_t i = 0; i < h.size(); ++i) {
+          const std::uint32_t r = lowprec::detail::random_bits(o.seed, i);
           bad += bits_of(wide[i]) != bits_of(static_cast<float>(h[i]));
           bad += bits_of(wide_b[i]) != bits_of(static_cast<float>(b[i]));
+          bad += h_to_b[i].bits() != bf16::from(h[i], o.round, o.on_overflow, r).bits();
+          bad += b_to_h[i].bits() != fp16::from(b[i], o.round, o.on_overflow, r).bits();
         }
         INFO(describe(o));
         CHECK(bad == 0);

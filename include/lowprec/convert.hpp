@@ -10,11 +10,13 @@
 //
 // Semantics: element i of the output is exactly the scalar conversion of element i,
 //   Dst::from(src[i], opts.round, opts.on_overflow, detail::random_bits(opts.seed,
-//   opts.offset + i)), or float(src[i]) for widening (exact), or round_to_int8 below.
+//   opts.offset + i)), or float(src[i]) for widening (exact), or round_to_int8 (in
+//   detail/int8_rounding.hpp) for float -> int8.
 // So every rounding and overflow policy of the scalar types applies, NaN stays a quiet
 // NaN with its sign and top payload bits, and stochastic rounding is reproducible: the
 // random bits of an element depend only on (seed, offset + i), never on the SIMD target,
 // the thread count or how the array is split (convert chunk [k, k+m) with offset = k).
+// No result depends on the floating-point environment (MXCSR rounding mode, DAZ, FTZ).
 //
 // Dispatch (detail/simd.hpp): the kernels (simd/convert-inl.hpp, with every other lowprec
 // kernel file) are compiled for each Highway target the compiler can emit, and the best
@@ -35,6 +37,7 @@
 #include "lowprec/bf16.hpp"
 #include "lowprec/detail/bits.hpp"
 #include "lowprec/detail/config.hpp"
+#include "lowprec/detail/int8_rounding.hpp"
 #include "lowprec/detail/random.hpp"
 #include "lowprec/detail/rounding.hpp"
 #include "lowprec/detail/simd.hpp"  // all of lowprec's kernels, this file's included
@@ -52,25 +55,9 @@ struct convert_options {
   std::uint64_t offset = 0;  // stochastic rounding: index of src[0] in the whole tensor
 };
 
-// float -> int8 (scalar; the bulk conversion float -> std::int8_t applies it to each
-// element): x rounded to an integer under `mode` (one rounding of the exact value, the
-// shared rule of detail/rounding.hpp, so stochastic reads random_bits the same way),
-// then saturated to [-128, 127]; infinities saturate; NaN gives 0.
-constexpr std::int8_t round_to_int8(float x, rounding mode = rounding::nearest_even,
-                                    std::uint32_t random_bits = 0) noexcept {
-  const std::uint32_t bits = detail::bit_cast<std::uint32_t>(x);
-  const bool negative = (bits >> 31) != 0;
-  const std::uint32_t a = bits & 0x7FFFFFFFu;
-  if (a > 0x7F800000u) return 0;  // NaN
-  std::uint64_t n = 128;          // |x| >= 128 saturates whatever the rounding
-  if (a < 0x43000000u) {
-    const int e = static_cast<int>(a >> 23);
-    const std::uint64_t sig = e != 0 ? (a & 0x7FFFFFu) | 0x800000u : a;
-    n = detail::round_shift_right(sig, 150 - (e != 0 ? e : 1), negative, mode, random_bits);
-  }
-  return negative ? static_cast<std::int8_t>(-static_cast<int>(n))
-                  : static_cast<std::int8_t>(n > 127 ? 127 : n);
-}
+// float -> int8, one element (detail/int8_rounding.hpp): round_to_int8(x, mode,
+// random_bits) rounds x to an integer under `mode`, then saturates to [-128, 127];
+// infinities saturate, NaN gives 0. The bulk float -> std::int8_t conversion applies it.
 
 namespace detail {
 

@@ -54,17 +54,22 @@ constexpr random_key make_random_key(std::uint64_t seed, std::uint32_t index_hi)
     x = x ^ SHR(x, 15);                                              \
   } while (false)
 
-// The 32 random bits for element `index` of a stream keyed by `seed`: what the bulk
-// conversions pass to the scalar rounding step as `random_bits` for that element.
-constexpr std::uint32_t random_bits(std::uint64_t seed, std::uint64_t index) noexcept {
-  const random_key key = make_random_key(seed, static_cast<std::uint32_t>(index >> 32));
-  std::uint32_t x = static_cast<std::uint32_t>(index);
+// Step 2 for one index, given its run's key.
+constexpr std::uint32_t random_bits(const random_key& key, std::uint32_t index_lo) noexcept {
+  std::uint32_t x = index_lo;
 #define LOWPREC_RANDOM_SHR(v, k) ((v) >> (k))
 #define LOWPREC_RANDOM_CONST(c) (c)
   LOWPREC_RANDOM_MIX(x, key.k0, key.k1, LOWPREC_RANDOM_SHR, LOWPREC_RANDOM_CONST);
 #undef LOWPREC_RANDOM_SHR
 #undef LOWPREC_RANDOM_CONST
   return x;
+}
+
+// The 32 random bits for element `index` of a stream keyed by `seed`: what the bulk
+// conversions pass to the scalar rounding step as `random_bits` for that element.
+constexpr std::uint32_t random_bits(std::uint64_t seed, std::uint64_t index) noexcept {
+  return random_bits(make_random_key(seed, static_cast<std::uint32_t>(index >> 32)),
+                     static_cast<std::uint32_t>(index));
 }
 
 }  // namespace lowprec::detail

@@ -42,6 +42,7 @@
 #include <type_traits>
 
 #include "lowprec/bf16.hpp"
+#include "lowprec/detail/int8_rounding.hpp"
 #include "lowprec/detail/random.hpp"
 #include "lowprec/fp16.hpp"
 #include "lowprec/fp8.hpp"
@@ -90,6 +91,48 @@ constexpr narrow_consts make_narrow_consts(rounding mode, overflow policy) noexc
   c.stochastic = mode == rounding::stochastic;
   c.sticky = c.stochastic ? 0u : 1u;
   return c;
+}
+
+// The scalar definition element by element, for targets without real SIMD (EMU128).
+template <class T>
+void narrow_scalar(const float* src, T* dst, std::size_t n, const convert_args& a) noexcept {
+  for (std::size_t i = 0; i < n; ++i) {
+    const std::uint32_t r = random_bits(a.key, a.index_lo + static_cast<std::uint32_t>(i));
+    if constexpr (std::is_same_v<T, std::int8_t>) {
+      dst[i] = round_to_int8(src[i], a.mode, r);
+    } else {
+      dst[i] = T::from(src[i], a.mode, a.policy, r);
+    }
+  }
+}
+// A lowprec value as float, exactly and whatever MXCSR says: decode_to_float scales bf16
+// subnormals by 2^-133, a float subnormal that DAZ/FTZ flush to zero, so bf16 goes by its
+// bits (the other formats' scaling is exact with normal results).
+template <class T>
+float exact_float(T x) noexcept {
+  if constexpr (std::is_same_v<T, bf16>) {
+    const std::uint32_t w = std::uint32_t{x.bits()} << 16;
+    const bool nan = (w & 0x7FFFFFFFu) > 0x7F800000u;
+    return bit_cast<float>(w | (nan ? 0x00400000u : 0u));
+  } else {
+    return static_cast<float>(x);
+  }
+}
+
+template <class Src, class T>
+void narrow_scalar_from(const Src* src, T* dst, std::size_t n, const convert_args& a) noexcept {
+  for (std::size_t i = 0; i < n; ++i) {
+    const std::uint32_t r = random_bits(a.key, a.index_lo + static_cast<std::uint32_t>(i));
+    if constexpr (std::is_same_v<Src, double>) {
+      dst[i] = T::from(src[i], a.mode, a.policy, r);
+    } else {
+      dst[i] = T::from(exact_float(src[i]), a.mode, a.policy, r);
+    }
+  }
+}
+template <class Src>
+void widen_scalar(const Src* src, float* dst, std::size_t n) noexcept {
+  for (std::size_t i = 0; i < n; ++i) dst[i] = exact_float(src[i]);
 }
 
 }  // namespace lowprec::detail
@@ -186,10 +229,13 @@ HWY_INLINE V RoundVariable(D d, V a, M neg, V rnd, const narrow_consts& c) {
   const V sig = a - hn::ShiftLeft<23>(eeff - one);
   const V shift = hn::Set(d, kShift0) - eeff;  // wraps in lanes that are not tiny
   const auto within = shift < k32;            // unsigned, so wrapped lanes are "beyond"
-  const V left = hn::IfThenElseZero(within, k32 - shift);
+  // Every variable shift count stays below 32: x86 shifts by >= 32 give 0, but EMU128
+  // does them in C++ where they are undefined. shift == 0 keeps all bits (no fraction).
+  const auto whole = shift == hn::Zero(d);
+  const V left = hn::IfThenElseZero(hn::AndNot(whole, within), k32 - shift);
   const V right = hn::IfThenZeroElse(within, hn::Min(shift - k32, hn::Set(d, 31u)));
   const V kept = sig >> hn::Min(shift, hn::Set(d, 31u));
-  const V sig_left = sig << left;
+  const V sig_left = hn::IfThenZeroElse(whole, sig << left);
   const V f = sig_left >> right;
   const V rest = hn::VecFromMask(d, (f << right) != sig_left) & one;
   return AddRoundingCarry(d, kept, f, rest, neg, rnd, c);
@@ -579,7 +625,7 @@ struct NarrowF32Int8Body {
   }
 };
 
-HWY_NOINLINE void NarrowF32Int8Loop(const float* src, std::int8_t* dst, std::size_t n,
+HWY_MAYBE_UNUSED HWY_NOINLINE void NarrowF32Int8Loop(const float* src, std::int8_t* dst, std::size_t n,
                                     const convert_args& a) {
   const DU32 d;
   // Only the rounding words of the constants apply to int8 (any format gives them).
@@ -705,6 +751,63 @@ HWY_NOINLINE void Convert16Loop(const Src* src, Dst* dst, std::size_t n, const c
 
 // ---- Entry points (one per dispatch table; internal linkage, as Highway's ops) --------
 
+#if HWY_TARGET == HWY_EMU128
+// EMU128 (clang's baseline without -m flags; the fallback on CPUs with no SIMD target
+// Highway knows) emulates vectors with arrays: the kernels above would be no faster than
+// the scalar definition, and under ASan/UBSan they take minutes to compile. This target
+// runs the scalar definition itself (their helpers stay: other kernel files use them).
+// g++'s 1-lane SCALAR target does run the kernels.
+HWY_MAYBE_UNUSED static void ConvertNarrowF32(const float* src, void* dst, std::size_t n,
+                                              const detail::convert_args& a) {
+  switch (a.dst) {
+    case detail::convert_format::fp16: return detail::narrow_scalar(src, static_cast<fp16*>(dst), n, a);
+    case detail::convert_format::bf16: return detail::narrow_scalar(src, static_cast<bf16*>(dst), n, a);
+    case detail::convert_format::fp8_e4m3fn:
+      return detail::narrow_scalar(src, static_cast<fp8_e4m3fn*>(dst), n, a);
+    case detail::convert_format::fp8_e5m2:
+      return detail::narrow_scalar(src, static_cast<fp8_e5m2*>(dst), n, a);
+    case detail::convert_format::int8:
+      return detail::narrow_scalar(src, static_cast<std::int8_t*>(dst), n, a);
+  }
+}
+HWY_MAYBE_UNUSED static void ConvertNarrowF64(const double* src, void* dst, std::size_t n,
+                                              const detail::convert_args& a) {
+  switch (a.dst) {
+    case detail::convert_format::fp16:
+      return detail::narrow_scalar_from(src, static_cast<fp16*>(dst), n, a);
+    case detail::convert_format::bf16:
+      return detail::narrow_scalar_from(src, static_cast<bf16*>(dst), n, a);
+    case detail::convert_format::fp8_e4m3fn:
+      return detail::narrow_scalar_from(src, static_cast<fp8_e4m3fn*>(dst), n, a);
+    case detail::convert_format::fp8_e5m2:
+      return detail::narrow_scalar_from(src, static_cast<fp8_e5m2*>(dst), n, a);
+    case detail::convert_format::int8: return;  // not offered (convert.hpp rejects it)
+  }
+}
+HWY_MAYBE_UNUSED static void ConvertWidenToF32(const void* src, float* dst, std::size_t n,
+                                               const detail::convert_args& a) {
+  switch (a.src) {
+    case detail::convert_format::fp16: return detail::widen_scalar(static_cast<const fp16*>(src), dst, n);
+    case detail::convert_format::bf16: return detail::widen_scalar(static_cast<const bf16*>(src), dst, n);
+    case detail::convert_format::fp8_e4m3fn:
+      return detail::widen_scalar(static_cast<const fp8_e4m3fn*>(src), dst, n);
+    case detail::convert_format::fp8_e5m2:
+      return detail::widen_scalar(static_cast<const fp8_e5m2*>(src), dst, n);
+    case detail::convert_format::int8:
+      return detail::widen_scalar(static_cast<const std::int8_t*>(src), dst, n);
+  }
+}
+// In place (src == dst) is fine: element i is read before it is written.
+HWY_MAYBE_UNUSED static void ConvertFp16Bf16(const void* src, void* dst, std::size_t n,
+                                             const detail::convert_args& a) {
+  if (a.src == detail::convert_format::fp16) {
+    return detail::narrow_scalar_from(static_cast<const fp16*>(src), static_cast<bf16*>(dst), n, a);
+  }
+  return detail::narrow_scalar_from(static_cast<const bf16*>(src), static_cast<fp16*>(dst), n, a);
+}
+#else  // real SIMD targets: the kernels above
+
+
 HWY_MAYBE_UNUSED static void ConvertNarrowF32(const float* src, void* dst, std::size_t n,
                                               const detail::convert_args& a) {
   namespace k = convert_kernels;
@@ -768,6 +871,8 @@ HWY_MAYBE_UNUSED static void ConvertFp16Bf16(const void* src, void* dst, std::si
   return k::Convert16Loop<bf16_format, fp16_format>(static_cast<const bf16*>(src),
                                                     static_cast<fp16*>(dst), n, a);
 }
+
+#endif  // HWY_TARGET == HWY_EMU128
 
 }  // namespace HWY_NAMESPACE
 }  // namespace lowprec

@@ -1,5 +1,5 @@
 // Must not compile: double -> int8 is not a supported pair, and the static_assert says so
-// (registered by convert.cmake as a test that expects the message).
+// (registered by tests/convert.cmake as a test that expects the message).
 #define LOWPREC_STATIC_DISPATCH  // one target: keeps this check quick
 #include <cstdint>
 
