@@ -10,6 +10,11 @@
 #include <random>
 #include <sstream>
 #include <type_traits>
+#include <vector>
+
+#if defined(__SSE2__) || defined(_M_X64)
+#include <xmmintrin.h>  // _mm_getcsr, _mm_setcsr
+#endif
 
 #include "lowprec/bf16.hpp"
 #include "lowprec/fp16.hpp"
@@ -92,6 +97,33 @@ TEMPLATE_TEST_CASE("every code decodes to the value an independent decoder gives
   }
   CHECK(mismatches == 0);
 }
+
+#if defined(__SSE2__) || defined(_M_X64)
+// Widening is integer-only: bf16 subnormals are float subnormals, which a float multiply
+// would flush to zero under FTZ/DAZ (a bug this test caught in an earlier version).
+TEMPLATE_TEST_CASE("decoding does not depend on MXCSR (DAZ, FTZ, rounding mode)", "[formats]",
+                   LOWPREC_ALL_FORMATS) {
+  using T = TestType;
+  std::vector<std::uint32_t> plain(code_count<T>());
+  for (std::uint32_t c = 0; c < code_count<T>(); ++c) {
+    plain[c] = float_bits(static_cast<float>(from_code<T>(c)));
+  }
+  const unsigned int saved = _mm_getcsr();
+  for (unsigned int csr : {0x8040u /* FTZ|DAZ */, 0x8040u | 0x6000u /* + toward zero */,
+                           0x2000u /* down */, 0x4000u /* up */}) {
+    INFO("MXCSR bits 0x" << std::hex << csr);
+    std::vector<std::uint32_t> got(code_count<T>());
+    _mm_setcsr((saved & ~0xE040u) | csr);
+    for (std::uint32_t c = 0; c < code_count<T>(); ++c) {
+      got[c] = float_bits(static_cast<float>(from_code<T>(c)));
+    }
+    _mm_setcsr(saved);  // before comparing: DAZ would also change comparisons
+    std::uint32_t mismatches = 0;
+    for (std::uint32_t c = 0; c < code_count<T>(); ++c) mismatches += got[c] != plain[c];
+    CHECK(mismatches == 0);
+  }
+}
+#endif
 
 TEMPLATE_TEST_CASE("every code survives decode then encode", "[formats]", LOWPREC_ALL_FORMATS) {
   using T = TestType;

@@ -175,15 +175,21 @@ LOWPREC_BIT_CAST_CONSTEXPR float decode_to_float(std::uint32_t code) noexcept {
   }
   if (Format::is_inf_code(mag)) return bit_cast<float>(sign | 0x7F800000u);
   if (e == 0) {
-    // Subnormal or zero: m * 2^(min_exponent - M), exact in float (a power-of-two
-    // product that stays representable), built without pow/ldexp so it is constexpr.
-    constexpr int scale_exp = Format::min_exponent - M;  // >= -133 for bf16
-    constexpr float scale =
-        scale_exp >= -126
-            ? bit_cast<float>(static_cast<std::uint32_t>(scale_exp + 127) << 23)
-            : bit_cast<float>(std::uint32_t{1} << (scale_exp + 149));
-    const float v = static_cast<float>(m) * scale;
-    return sign != 0 ? -v : v;
+    // Subnormal or zero: m * 2^(min_exponent - M), assembled from integers (no float
+    // multiply, so DAZ/FTZ and the rounding mode cannot change it; bf16 subnormals are
+    // float subnormals). With p the index of m's leading one, the value is
+    // 1.f * 2^(min_exponent - M + p): a normal float if that exponent is >= -126,
+    // otherwise a float subnormal whose 23-bit fraction is m shifted to weight 2^-149.
+    if (m == 0) return bit_cast<float>(sign);
+    int p = 0;
+    while ((m >> (p + 1)) != 0) ++p;
+    const int exponent = Format::min_exponent - M + p;
+    static_assert(Format::min_exponent - M + 149 >= 0, "subnormals below float's range");
+    if constexpr (Format::min_exponent - M < -126) {  // some subnormals are float's
+      if (exponent < -126) return bit_cast<float>(sign | (m << (Format::min_exponent - M + 149)));
+    }
+    const std::uint32_t fraction = (m ^ (std::uint32_t{1} << p)) << (23 - p);
+    return bit_cast<float>(sign | (static_cast<std::uint32_t>(exponent + 127) << 23) | fraction);
   }
   return bit_cast<float>(sign | ((e - Format::bias + 127) << 23) | (m << (23 - M)));
 }
