@@ -24,6 +24,7 @@
 #endif
 
 #include "support/catch.hpp"
+#include "support/targets.hpp"
 
 namespace {
 
@@ -39,18 +40,7 @@ using lowprec::rounding;
 
 // Runs body once per Highway target compiled into this binary and supported by the CPU,
 // with convert() dispatching to it (checked through simd_target()).
-void for_each_target(const std::function<void(const char*)>& body) {
-  const std::vector<std::int64_t> targets = hwy::SupportedAndGeneratedTargets();
-  REQUIRE(!targets.empty());
-  for (const std::int64_t t : targets) {
-    hwy::SetSupportedTargetsForTest(t);
-    const char* name = hwy::TargetName(t);
-    INFO("target " << name);
-    REQUIRE(std::string(lowprec::simd_target()) == name);
-    body(name);
-  }
-  hwy::SetSupportedTargetsForTest(0);
-}
+using lowprec_test::for_each_target;
 
 // ---- the scalar definition ----------------------------------------------------------------
 

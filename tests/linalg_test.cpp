@@ -9,21 +9,11 @@
 #include <vector>
 
 #include "support/catch.hpp"
+#include "support/targets.hpp"
 
 namespace {
 
-template <class Body>
-void for_each_target(const Body& body) {
-  const std::vector<std::int64_t> targets = hwy::SupportedAndGeneratedTargets();
-  REQUIRE(!targets.empty());
-  for (const std::int64_t t : targets) {
-    hwy::SetSupportedTargetsForTest(t);
-    INFO("target " << hwy::TargetName(t));
-    REQUIRE(std::string(lowprec::simd_target()) == hwy::TargetName(t));
-    body();
-  }
-  hwy::SetSupportedTargetsForTest(0);
-}
+using lowprec_test::for_each_target;
 
 template <class T>
 void check_format() {

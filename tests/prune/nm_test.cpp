@@ -14,6 +14,7 @@
 
 #include "prune/prune_reference.hpp"
 #include "support/catch.hpp"
+#include "support/targets.hpp"
 
 namespace prune = lowprec::prune;
 using prune::nm_pattern;
@@ -22,18 +23,7 @@ using prune_ref::invalid_argument_message;
 
 namespace {
 
-template <class Body>
-void for_each_target(const Body& body) {
-  const std::vector<std::int64_t> targets = hwy::SupportedAndGeneratedTargets();
-  REQUIRE(!targets.empty());
-  for (const std::int64_t t : targets) {
-    hwy::SetSupportedTargetsForTest(t);
-    INFO("target " << hwy::TargetName(t));
-    REQUIRE(std::string(lowprec::simd_target()) == hwy::TargetName(t));
-    body();
-  }
-  hwy::SetSupportedTargetsForTest(0);
-}
+using lowprec_test::for_each_target;
 
 template <class T>
 std::vector<T> values_of(std::size_t n, std::uint32_t seed, bool nans) {

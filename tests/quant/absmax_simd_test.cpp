@@ -14,6 +14,7 @@
 
 #include "lowprec/quant/absmax.hpp"
 #include "support/catch.hpp"
+#include "support/targets.hpp"
 
 namespace lq = lowprec::quant;
 using lq::code_format;
@@ -22,18 +23,7 @@ namespace {
 
 // Runs body once per Highway target compiled into this binary and supported by the CPU,
 // with lowprec's kernels dispatching to it.
-void for_each_target(const std::function<void(const char*)>& body) {
-  const std::vector<std::int64_t> targets = hwy::SupportedAndGeneratedTargets();
-  REQUIRE(!targets.empty());
-  for (const std::int64_t t : targets) {
-    hwy::SetSupportedTargetsForTest(t);
-    const char* name = hwy::TargetName(t);
-    INFO("target " << name);
-    REQUIRE(std::string(lowprec::simd_target()) == name);
-    body(name);
-  }
-  hwy::SetSupportedTargetsForTest(0);
-}
+using lowprec_test::for_each_target;
 
 // Inputs that reach every branch: Gaussian values, exact ties of the block scale
 // ((k + 1/2) * absmax / qmax when that is exact), all-zero, tiny and NaN/Inf blocks.
