@@ -108,11 +108,47 @@ void BM_memcpy_bf16_matrix(benchmark::State& state) {
 
 }  // namespace
 
+
+// Reductions over the same 16 Mi elements: lowprec::sum / squared_norm of bf16 storage
+// (float accumulation, SIMD) against Eigen's float sum and Eigen's bfloat16 sum (which
+// accumulates in bf16, so its result is wrong as well as slow).
+void BM_lowprec_bf16_sum(benchmark::State& state) {
+  const Eigen::Matrix<lowprec::bf16, Eigen::Dynamic, Eigen::Dynamic> a =
+      lowprec::cast<lowprec::bf16>(weights());
+  for (auto _ : state) benchmark::DoNotOptimize(lowprec::sum(a));
+  set_counters(state, 2);
+  state.SetLabel(lowprec::simd_target());
+}
+
+void BM_lowprec_bf16_squared_norm(benchmark::State& state) {
+  const Eigen::Matrix<lowprec::bf16, Eigen::Dynamic, Eigen::Dynamic> a =
+      lowprec::cast<lowprec::bf16>(weights());
+  for (auto _ : state) benchmark::DoNotOptimize(lowprec::squared_norm(a));
+  set_counters(state, 2);
+}
+
+void BM_eigen_fp32_sum(benchmark::State& state) {
+  const Eigen::MatrixXf& a = weights();
+  for (auto _ : state) benchmark::DoNotOptimize(a.sum());
+  set_counters(state, 4);
+}
+
+void BM_eigen_bfloat16_sum(benchmark::State& state) {
+  const Eigen::Matrix<Eigen::bfloat16, Eigen::Dynamic, Eigen::Dynamic> a =
+      weights().cast<Eigen::bfloat16>();
+  for (auto _ : state) benchmark::DoNotOptimize(a.sum());
+  set_counters(state, 2);
+}
+
 BENCHMARK(BM_memcpy_bf16_matrix)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_lowprec_bf16_rowmajor)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_lowprec_bf16_colmajor)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_eigen_fp32)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_eigen_fp32_rowmajor)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_eigen_bfloat16)->Unit(benchmark::kMillisecond)->Iterations(2);
+BENCHMARK(BM_lowprec_bf16_sum)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_lowprec_bf16_squared_norm)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_eigen_fp32_sum)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_eigen_bfloat16_sum)->Unit(benchmark::kMillisecond);
 
 BENCHMARK_MAIN();

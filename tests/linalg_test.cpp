@@ -1,9 +1,11 @@
-// The float-accumulating matvec: every SIMD target, format, layout, shape and stride gives
-// exactly the scalar reference's bits.
+// The float-accumulating matvec, sum, squared norm and dot: every SIMD target, format,
+// layout, shape and stride gives exactly the scalar reference's bits.
 #include "lowprec/linalg.hpp"
 
+#include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <limits>
 #include <random>
 #include <string>
 #include <vector>
@@ -71,4 +73,71 @@ TEST_CASE("matvec computes the product and rejects a short stride", "[eigen]") {
   CHECK(y3[2] == 63.0f);
   CHECK_THROWS_WITH(lowprec::matvec(a, 2, 3, lowprec::layout::row_major, x, y, 2),
                     "lowprec::matvec: stride 2 is smaller than the row length 3");
+}
+
+namespace {
+
+template <class T>
+void check_reductions() {
+  std::mt19937 rng(7);
+  std::normal_distribution<float> dist(0.0f, 3.0f);
+  for (const std::size_t n : {0u, 1u, 7u, 31u, 32u, 33u, 64u, 100u, 1000u, 4097u}) {
+    for (const std::size_t misalign : {0u, 1u, 3u}) {
+      std::vector<T> a(n + misalign);
+      for (auto& v : a) v = T(dist(rng));
+      std::vector<float> x(n + misalign);
+      for (auto& v : x) v = dist(rng);
+      const T* ap = a.data() + misalign;
+      const float* xp = x.data() + misalign;
+      const float want_sum = lowprec::detail::reduce_reference(ap, n, false);
+      const float want_sq = lowprec::detail::reduce_reference(ap, n, true);
+      const float want_dot = lowprec::detail::dot_reference(ap, xp, n);
+      // The reference itself against double: float accumulation of n terms.
+      double sum_d = 0, sq_d = 0, abs_d = 0;
+      for (std::size_t k = 0; k < n; ++k) {
+        const double v = static_cast<float>(ap[k]);
+        sum_d += v;
+        abs_d += std::fabs(v);
+        sq_d += v * v;
+      }
+      const double u = std::ldexp(1.0, -24) * static_cast<double>(n + 1);
+      CHECK(std::fabs(want_sum - sum_d) <= u * abs_d);
+      CHECK(std::fabs(want_sq - sq_d) <= 2 * u * sq_d);
+      for_each_target([&] {
+        INFO("n " << n << " misalign " << misalign);
+        const float got_sum = lowprec::sum(ap, n);
+        const float got_sq = lowprec::squared_norm(ap, n);
+        const float got_dot = lowprec::dot(ap, xp, n);
+        CHECK(std::memcmp(&got_sum, &want_sum, 4) == 0);
+        CHECK(std::memcmp(&got_sq, &want_sq, 4) == 0);
+        CHECK(std::memcmp(&got_dot, &want_dot, 4) == 0);
+      });
+    }
+  }
+}
+
+}  // namespace
+
+TEST_CASE("sum, squared_norm and dot equal the scalar reference bit for bit on every target",
+          "[eigen]") {
+  check_reductions<float>();
+  check_reductions<lowprec::bf16>();
+  check_reductions<lowprec::fp16>();
+  check_reductions<lowprec::fp8_e4m3fn>();
+  check_reductions<lowprec::fp8_e5m2>();
+}
+
+TEST_CASE("reductions accumulate in float: 4096 ones sum to 4096", "[eigen]") {
+  const std::vector<lowprec::bf16> ones(4096, lowprec::bf16(1.0f));
+  const std::vector<float> onesf(4096, 1.0f);
+  CHECK(lowprec::sum(ones.data(), ones.size()) == 4096.0f);
+  CHECK(lowprec::squared_norm(ones.data(), ones.size()) == 4096.0f);
+  CHECK(lowprec::norm(ones.data(), ones.size()) == 64.0f);
+  CHECK(lowprec::dot(ones.data(), onesf.data(), ones.size()) == 4096.0f);
+  // NaN and infinity propagate.
+  std::vector<lowprec::fp16> v(100, lowprec::fp16(1.0f));
+  v[57] = std::numeric_limits<lowprec::fp16>::infinity();
+  CHECK(std::isinf(lowprec::sum(v.data(), v.size())));
+  v[3] = std::numeric_limits<lowprec::fp16>::quiet_NaN();
+  CHECK(std::isnan(lowprec::squared_norm(v.data(), v.size())));
 }

@@ -29,6 +29,7 @@
 #include "lowprec/bf16.hpp"
 #include "lowprec/convert.hpp"
 #include "lowprec/fp16.hpp"
+#include "lowprec/fp8.hpp"
 #include "lowprec/linalg.hpp"
 #include "lowprec/small_float.hpp"
 
@@ -109,48 +110,106 @@ inline void require_same_size(const char* what, Eigen::Index a, Eigen::Index b) 
 
 }  // namespace detail
 
-// Sum of all coefficients, accumulated in float.
-template <class Derived>
-float sum(const Eigen::DenseBase<Derived>& x) {
-  using S = typename Derived::Scalar;
-  static_assert(detail::widens_to_float_v<S>, "lowprec::sum needs lowprec or float scalars");
-  float acc = 0.0f;
-  const auto& e = x.derived();
-  for (Eigen::Index j = 0; j < e.cols(); ++j)
-    for (Eigen::Index i = 0; i < e.rows(); ++i) acc += static_cast<float>(e.coeff(i, j));
-  return acc;
+namespace detail {
+
+// Formats with a SIMD kernel (linalg.hpp); other small_float formats use the reference
+// loop, which defines the same order.
+template <class S>
+constexpr bool has_linalg_kernel_v =
+    std::is_same_v<S, float> || std::is_same_v<S, fp16> || std::is_same_v<S, bf16> ||
+    std::is_same_v<S, fp8_e4m3fn> || std::is_same_v<S, fp8_e5m2>;
+
+template <class S>
+float reduce_run(const S* p, std::size_t n, bool square) {
+  if constexpr (has_linalg_kernel_v<S>) {
+    return square ? lowprec::squared_norm(p, n) : lowprec::sum(p, n);
+  } else {
+    return reduce_reference(p, n, square);
+  }
 }
 
-// Dot product of two vectors (any mix of lowprec and float scalars), accumulated in float.
+// Sum or sum of squares of every coefficient, in storage order (a plain copy in the
+// expression's storage order when x is not one contiguous run).
+template <class Derived>
+float reduce_dense(const Derived& x, bool square) {
+  const auto n = static_cast<std::size_t>(x.size());
+  if (n == 0) return 0.0f;
+  if constexpr ((int(Derived::Flags) & Eigen::DirectAccessBit) != 0) {
+    if (x.innerStride() == 1 && x.outerStride() == x.innerSize()) {
+      return reduce_run(x.data(), n, square);
+    }
+  }
+  const typename Derived::PlainObject packed = x;
+  return reduce_run(packed.data(), n, square);
+}
+
+// A vector's coefficients as one contiguous run: the data itself, or a packed copy.
+template <class Derived>
+struct contiguous_vector {
+  using S = typename Derived::Scalar;
+  explicit contiguous_vector(const Derived& v) {
+    if constexpr ((int(Derived::Flags) & Eigen::DirectAccessBit) != 0) {
+      if (v.innerStride() == 1 || v.size() <= 1) {
+        data = v.data();
+        return;
+      }
+    }
+    copy = v;
+    data = copy.data();
+  }
+  Eigen::Matrix<S, Eigen::Dynamic, 1> copy;
+  const S* data = nullptr;
+};
+
+}  // namespace detail
+
+// Sum of all coefficients, accumulated in float: the coefficients in storage order, 32
+// partial sums (element k into partial k mod 32) combined by a fixed tree
+// (simd/linalg-inl.hpp). SIMD, and the same bits on every target.
+template <class Derived>
+float sum(const Eigen::DenseBase<Derived>& x) {
+  static_assert(detail::widens_to_float_v<typename Derived::Scalar>,
+                "lowprec::sum needs lowprec or float scalars");
+  return detail::reduce_dense(x.derived(), false);
+}
+
+// Dot product of two vectors (any mix of lowprec and float scalars), accumulated in float:
+// each product is rounded to float and added in the order of sum(). When neither side is
+// float, b is first widened to float (exactly).
 template <class A, class B>
 float dot(const Eigen::MatrixBase<A>& a, const Eigen::MatrixBase<B>& b) {
-  static_assert(detail::widens_to_float_v<typename A::Scalar> &&
-                    detail::widens_to_float_v<typename B::Scalar>,
+  using SA = typename A::Scalar;
+  using SB = typename B::Scalar;
+  static_assert(detail::widens_to_float_v<SA> && detail::widens_to_float_v<SB>,
                 "lowprec::dot needs lowprec or float scalars");
   static_assert(A::IsVectorAtCompileTime && B::IsVectorAtCompileTime,
                 "lowprec::dot takes two vectors");
   detail::require_same_size("lowprec::dot", a.size(), b.size());
-  float acc = 0.0f;
-  for (Eigen::Index i = 0; i < a.size(); ++i) {
-    acc += static_cast<float>(a.derived().coeff(i)) * static_cast<float>(b.derived().coeff(i));
+  const auto n = static_cast<std::size_t>(a.size());
+  if (n == 0) return 0.0f;
+  if constexpr (!std::is_same_v<SB, float> && std::is_same_v<SA, float>) {
+    return dot(b, a);  // round(a * b) == round(b * a): the same bits
+  } else if constexpr (!std::is_same_v<SB, float>) {
+    const Eigen::VectorXf bf = b.derived().template cast<float>();
+    return dot(a, bf);
+  } else {
+    const detail::contiguous_vector<A> av(a.derived());
+    const detail::contiguous_vector<B> bv(b.derived());
+    if constexpr (detail::has_linalg_kernel_v<SA>) {
+      return lowprec::dot(av.data, bv.data, n);
+    } else {
+      return detail::dot_reference(av.data, bv.data, n);
+    }
   }
-  return acc;
 }
 
-// Squared Euclidean (Frobenius) norm and the norm, accumulated in float.
+// Squared Euclidean (Frobenius) norm and the norm, accumulated in float: the squares,
+// each rounded to float, summed in the order of sum().
 template <class Derived>
 float squared_norm(const Eigen::DenseBase<Derived>& x) {
   static_assert(detail::widens_to_float_v<typename Derived::Scalar>,
                 "lowprec::squared_norm needs lowprec or float scalars");
-  float acc = 0.0f;
-  const auto& e = x.derived();
-  for (Eigen::Index j = 0; j < e.cols(); ++j) {
-    for (Eigen::Index i = 0; i < e.rows(); ++i) {
-      const float v = static_cast<float>(e.coeff(i, j));
-      acc += v * v;
-    }
-  }
-  return acc;
+  return detail::reduce_dense(x.derived(), true);
 }
 template <class Derived>
 float norm(const Eigen::DenseBase<Derived>& x) {

@@ -53,6 +53,21 @@ float dot_reference(const T* a, const float* x, std::size_t n) noexcept {
   return p[0];
 }
 
+// Sum (square = false) or sum of squares of n elements, in dot_reference's order.
+template <class T>
+float reduce_reference(const T* a, std::size_t n, bool square) noexcept {
+  float p[kMatvecPartials] = {};
+  for (std::size_t k = 0; k < n; ++k) {
+    const float v = static_cast<float>(a[k]);
+    const float term = square ? v * v : v;
+    p[k % kMatvecPartials] = p[k % kMatvecPartials] + term;
+  }
+  for (std::size_t s = kMatvecPartials / 2; s >= 1; s /= 2) {
+    for (std::size_t j = 0; j < s; ++j) p[j] = p[j] + p[j + s];
+  }
+  return p[0];
+}
+
 template <class T>
 void matvec_reference(const T* a, const matvec_args& m, const float* x, float* y) noexcept {
   if (m.row_major) {

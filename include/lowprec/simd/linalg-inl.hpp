@@ -8,6 +8,8 @@
 //   row-major A   y[i] = tree( p[0..31] ),  p[j] = sum over k = j (mod 32), in k order,
 //                 of round(A[i,k] * x[k]); tree adds p[j] += p[j + s] for s = 16, 8, .., 1
 //   column-major  y[i] = sum over k in order of round(A[i,k] * x[k])
+//   sum / squared norm of n contiguous elements: the row-major order with the term
+//                 a[k] (sum) or round(a[k] * a[k]) (squared norm)
 // Each product is rounded to float before it is added (no fused multiply-add: targets
 // without FMA could not match it), and the kernels are compiled with floating-point
 // contraction off so that GCC does not fuse them behind our back. 32 partial sums are
@@ -124,6 +126,62 @@ HWY_INLINE float DotRow(const T* HWY_RESTRICT a, const float* HWY_RESTRICT x, st
   return FinishRow(p, a, x, k, n);
 }
 
+// Sum (kSquare = false) or sum of squares of n contiguous elements, in the row-major dot
+// product's order: 32 partial sums p[k mod 32], then the same tree.
+template <bool kSquare>
+HWY_INLINE hn::Vec<DF> Term(hn::Vec<DF> v) {
+  if constexpr (kSquare) {
+    return hn::Mul(v, v);
+  } else {
+    return v;
+  }
+}
+
+template <class T, bool kSquare, std::size_t... V>
+HWY_INLINE void ReduceFixed(const T* HWY_RESTRICT a, std::size_t n, std::size_t& k, float* p,
+                            std::index_sequence<V...>) {
+  const DF df;
+  constexpr std::size_t N = hn::MaxLanes(DF());
+  hn::Vec<DF> acc[sizeof...(V)] = {(static_cast<void>(V), hn::Zero(df))...};
+  for (; k + kMatvecPartials <= n; k += kMatvecPartials) {
+    ((acc[V] = hn::Add(acc[V], Term<kSquare>(LoadWide(a + k + V * N)))), ...);
+  }
+  (hn::Store(acc[V], df, p + V * N), ...);
+}
+
+template <class T, bool kSquare>
+HWY_INLINE float Reduce(const T* HWY_RESTRICT a, std::size_t n) {
+  HWY_ALIGN float p[kMatvecPartials] = {};
+  std::size_t k = 0;
+#if HWY_HAVE_SCALABLE
+  const DF df;
+  const std::size_t N = hn::Lanes(df);
+  for (; k + kMatvecPartials <= n; k += kMatvecPartials) {
+    for (std::size_t v = 0; v < kMatvecPartials; v += N) {
+      hn::Store(hn::Add(hn::Load(df, p + v), Term<kSquare>(LoadWide(a + k + v))), df, p + v);
+    }
+  }
+#else
+  constexpr std::size_t N = hn::MaxLanes(DF());
+  ReduceFixed<T, kSquare>(a, n, k, p, std::make_index_sequence<kMatvecPartials / N>());
+#endif
+  for (std::size_t j = 0; k < n; ++k, ++j) {
+    const float v = WidenOne(a[k]);
+    const float term = kSquare ? v * v : v;
+    p[j] = p[j] + term;
+  }
+  for (std::size_t s = kMatvecPartials / 2; s >= 1; s /= 2) {
+    for (std::size_t j = 0; j < s; ++j) p[j] = p[j] + p[j + s];
+  }
+  return p[0];
+}
+
+template <class T>
+HWY_INLINE float ReduceTyped(const void* a, std::size_t n, bool square) {
+  const T* at = static_cast<const T*>(a);
+  return square ? Reduce<T, true>(at, n) : Reduce<T, false>(at, n);
+}
+
 // y = A x for a row-major A (rows of `cols` elements, `stride` elements apart).
 template <class T>
 HWY_NOINLINE void MatVecRows(const T* a, const matvec_args& m, const float* x, float* y) {
@@ -176,6 +234,21 @@ HWY_MAYBE_UNUSED static void MatVecF32Acc(const void* a, const detail::matvec_ar
     case matrix_format::fp8_e4m3fn: return k::MatVecTyped<fp8_e4m3fn>(a, m, x, y);
     case matrix_format::fp8_e5m2: return k::MatVecTyped<fp8_e5m2>(a, m, x, y);
   }
+}
+
+// Sum (square = false) or squared norm of n elements of the given format.
+HWY_MAYBE_UNUSED static float ReduceF32Acc(const void* a, detail::matrix_format f, std::size_t n,
+                                           bool square) {
+  namespace k = linalg_kernels;
+  using detail::matrix_format;
+  switch (f) {
+    case matrix_format::f32: return k::ReduceTyped<float>(a, n, square);
+    case matrix_format::fp16: return k::ReduceTyped<fp16>(a, n, square);
+    case matrix_format::bf16: return k::ReduceTyped<bf16>(a, n, square);
+    case matrix_format::fp8_e4m3fn: return k::ReduceTyped<fp8_e4m3fn>(a, n, square);
+    case matrix_format::fp8_e5m2: return k::ReduceTyped<fp8_e5m2>(a, n, square);
+  }
+  return 0.0f;
 }
 
 }  // namespace HWY_NAMESPACE
