@@ -688,6 +688,28 @@ TEST_CASE("contiguous ranges convert like pointer and count", "[convert]") {
   CHECK(static_cast<float>(col[2]) == 1.5f);
   std::vector<bf16> row(4);
   CHECK_THROWS_AS(lowprec::convert(m.row(1), row), std::invalid_argument);
+
+  // The first n elements: lowprec::convert(src, dst, n) on containers.
+  std::vector<fp16> first(x.size(), fp16::from_bits(0x1234));
+  lowprec::convert(x, first, 4);
+  CHECK(std::memcmp(first.data(), want.data(), 4 * 2) == 0);
+  CHECK(first[4].bits() == 0x1234);
+  CHECK_THROWS_WITH(lowprec::convert(x, first, 7),
+                    "lowprec::convert: n = 7 exceeds the range (src has 6 elements, dst has 6)");
+  CHECK(first[4].bits() == 0x1234);
+
+  // Two matrices must agree in shape and storage order; vectors of one size always do.
+  Eigen::Matrix<bf16, Eigen::Dynamic, Eigen::Dynamic> m43(4, 3);
+  m43.setConstant(bf16::from_bits(0x1234));
+  CHECK_THROWS_WITH(lowprec::convert(m, m43),
+                    "lowprec::convert: shape mismatch: src is 3x4 column-major, dst is 4x3 "
+                    "column-major");
+  Eigen::Matrix<bf16, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> m34r(3, 4);
+  CHECK_THROWS_AS(lowprec::convert(m, m34r), std::invalid_argument);
+  CHECK(m43(0, 0).bits() == 0x1234);
+  Eigen::Matrix<bf16, 1, Eigen::Dynamic> rowvec(3);
+  lowprec::convert(m.col(2), rowvec);
+  CHECK(static_cast<float>(rowvec(2)) == 1.5f);
 }
 
 TEST_CASE("mismatched sizes throw before anything is written", "[convert]") {

@@ -165,6 +165,27 @@ static inline void require_dense(const R& r, const char* which) {
   }
 }
 
+// Two Eigen objects must also agree in shape and storage order (or both be vectors): only
+// then is element i of one element i of the other.
+template <class S, class D>
+static inline void require_same_shape(const S& src, const D& dst) {
+  if constexpr (has_strides<S>::value && has_strides<D>::value) {
+    const bool vectors = (src.rows() == 1 || src.cols() == 1) &&
+                         (dst.rows() == 1 || dst.cols() == 1);  // sizes are equal already
+    const bool same_dims = src.rows() == dst.rows() && src.cols() == dst.cols();
+    if (!vectors && (!same_dims || bool(S::IsRowMajor) != bool(D::IsRowMajor))) {
+      throw std::invalid_argument(
+          "lowprec::convert: shape mismatch: src is " + std::to_string(src.rows()) + "x" +
+          std::to_string(src.cols()) + (S::IsRowMajor ? " row-major" : " column-major") +
+          ", dst is " + std::to_string(dst.rows()) + "x" + std::to_string(dst.cols()) +
+          (D::IsRowMajor ? " row-major" : " column-major"));
+    }
+  } else {
+    (void)src;
+    (void)dst;
+  }
+}
+
 }  // namespace detail
 
 // Converts src[0, n) into dst[0, n) (see the top of this file). Total: every input has
@@ -215,7 +236,29 @@ static inline void convert(const SrcRange& src, DstRange&& dst, const convert_op
   }
   detail::require_dense(src, "src");
   detail::require_dense(dst, "dst");
+  detail::require_same_shape(src, dst);
   convert(src.data(), dst.data(), src_size, opts);
+}
+
+// The first n elements of two contiguous ranges (lowprec::convert(src, dst, n) on
+// containers): throws std::invalid_argument, before writing anything, when n exceeds
+// either range or a range is strided.
+template <class SrcRange, class DstRange,
+          std::enable_if_t<detail::is_contiguous_range<const SrcRange>::value &&
+                               detail::is_contiguous_range<std::remove_reference_t<DstRange>>::value,
+                           int> = 0>
+static inline void convert(const SrcRange& src, DstRange&& dst, std::size_t n,
+                           const convert_options& opts = {}) {
+  const auto src_size = static_cast<std::size_t>(src.size());
+  const auto dst_size = static_cast<std::size_t>(dst.size());
+  if (n > src_size || n > dst_size) {
+    throw std::invalid_argument("lowprec::convert: n = " + std::to_string(n) +
+                                " exceeds the range (src has " + std::to_string(src_size) +
+                                " elements, dst has " + std::to_string(dst_size) + ")");
+  }
+  detail::require_dense(src, "src");
+  detail::require_dense(dst, "dst");
+  convert(src.data(), dst.data(), n, opts);
 }
 
 }  // namespace lowprec
