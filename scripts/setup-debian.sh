@@ -4,9 +4,11 @@
 set -euo pipefail
 
 case "${1:-test}" in
-  demo) pkgs=(g++ cmake make libeigen3-dev libhwy-dev) ;;
+  demo) pkgs=(g++ cmake make libeigen3-dev libhwy-dev libcli11-dev zlib1g-dev
+              dataset-fashion-mnist) ;;
   test) pkgs=(g++ clang cmake make pkg-config libeigen3-dev libhwy-dev catch2 libmpfr-dev
-              libgmp-dev libbenchmark-dev python3) ;;
+              libgmp-dev libbenchmark-dev python3 libcli11-dev zlib1g-dev
+              dataset-fashion-mnist) ;;
   *) echo "usage: $0 demo|test" >&2; exit 2 ;;
 esac
 

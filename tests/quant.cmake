@@ -17,3 +17,12 @@ lowprec_add_test(quant_eigen_test LABEL quant SOURCES quant/eigen_test.cpp)
 lowprec_add_test(quant_absmax_simd_test LABEL quant SOURCES quant/absmax_simd_test.cpp TIMEOUT 600)
 lowprec_add_test(quant_odr_test LABEL quant
                  SOURCES quant/odr_test.cpp quant/odr_test_second_tu.cpp)
+
+# Issue 6: NF4, codebooks, double quantization, outliers, fused low-bit products.
+# lowbit_test is standard-library only (scalar definitions against brute-force oracles);
+# lowbit_simd_test is the one TU that compiles the kernels (every target vs the scalar
+# definition, fused products, PyTorch golden NF4 data from make_nf4_golden.py).
+lowprec_add_test(quant_lowbit_simd_test LABEL quant SOURCES quant/lowbit_simd_test.cpp TIMEOUT 900)
+target_compile_definitions(quant_lowbit_simd_test PRIVATE
+                           LOWPREC_QUANT_DATA_DIR="${LOWPREC_QUANT_DATA_DIR}")
+lowprec_add_test(quant_lowbit_test LABEL quant SOURCES quant/lowbit_test.cpp)

@@ -6,3 +6,5 @@
 #include "lowprec/simd/linalg-inl.hpp"
 #include "lowprec/simd/prune-inl.hpp"
 #include "lowprec/simd/quant-inl.hpp"
+#include "lowprec/simd/quant_lowbit-inl.hpp"
+#include "lowprec/simd/optim-inl.hpp"
