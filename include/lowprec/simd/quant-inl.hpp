@@ -137,6 +137,57 @@ HWY_INLINE std::int32_t AbsBitsMax(const float* HWY_RESTRICT p, std::size_t len)
   return m;
 }
 
+// bits[k] = AbsBitsMax(x + k * block, block) for k < count (all blocks full). With
+// 4 or 8 lanes and block % N == 0, N blocks at a time: each block's vector maximum, then
+// one transposing reduction for the N blocks (interleave 32-bit, then 64-bit lanes within
+// 128-bit blocks; for 8 lanes a last max of the two halves) instead of N cross-lane
+// reductions and scalar moves: 21 instead of about 64 ops per 8 blocks on AVX2.
+HWY_INLINE void AbsBitsMaxBlocks(const float* HWY_RESTRICT x, std::size_t count,
+                                 std::size_t block, std::int32_t* HWY_RESTRICT bits) {
+  std::size_t k = 0;
+#if HWY_TARGET != HWY_SCALAR
+  if constexpr (hn::MaxLanes(DF()) == 4 || hn::MaxLanes(DF()) == 8) {
+    const DF df;
+    const DI di;
+    const hn::Repartition<std::int64_t, DI> d64;
+    const std::size_t N = hn::Lanes(df);
+    if (block % N == 0) {
+      for (; k + N <= count; k += N) {
+        hn::Vec<DI> m[8];
+        for (std::size_t j = 0; j < N; ++j) {
+          const float* HWY_RESTRICT p = x + (k + j) * block;
+          auto m0 = hn::BitCast(di, hn::Abs(hn::LoadU(df, p)));
+          auto m1 = hn::Zero(di);
+          std::size_t i = N;
+          for (; i + 2 * N <= block; i += 2 * N) {
+            m0 = hn::Max(m0, hn::BitCast(di, hn::Abs(hn::LoadU(df, p + i))));
+            m1 = hn::Max(m1, hn::BitCast(di, hn::Abs(hn::LoadU(df, p + i + N))));
+          }
+          if (i < block) m1 = hn::Max(m1, hn::BitCast(di, hn::Abs(hn::LoadU(df, p + i))));
+          m[j] = hn::Max(m0, m1);
+        }
+        hn::Vec<DI> w[4];
+        for (std::size_t j = 0; j < N / 2; ++j) {
+          w[j] = hn::Max(hn::InterleaveLower(di, m[2 * j], m[2 * j + 1]),
+                         hn::InterleaveUpper(di, m[2 * j], m[2 * j + 1]));
+        }
+        hn::Vec<DI> z[2];
+        for (std::size_t j = 0; j < N / 4; ++j) {
+          const auto a = hn::BitCast(d64, w[2 * j]), b = hn::BitCast(d64, w[2 * j + 1]);
+          z[j] = hn::Max(hn::BitCast(di, hn::InterleaveLower(d64, a, b)),
+                         hn::BitCast(di, hn::InterleaveUpper(d64, a, b)));
+        }
+        if constexpr (hn::MaxLanes(DF()) == 8) {
+          z[0] = hn::Max(hn::ConcatLowerLower(di, z[1], z[0]), hn::ConcatUpperUpper(di, z[1], z[0]));
+        }
+        hn::StoreU(z[0], di, bits + k);
+      }
+    }
+  }
+#endif
+  for (; k < count; ++k) bits[k] = AbsBitsMax(x + k * block, block);
+}
+
 // Scales and reciprocals of the blocks of a chunk, in two passes so that the divisions
 // are vector divisions (IEEE: the same correctly rounded quotients as the scalar ones)
 // instead of two dependent scalar divisions per block:
@@ -163,9 +214,11 @@ HWY_INLINE void QuantizeBlocksChunked(const float* HWY_RESTRICT x, std::size_t n
   const std::size_t total = ::lowprec::quant::block_count(n, block);
   for (std::size_t b0 = 0; b0 < total; b0 += kChunkBlocks) {
     const std::size_t count = total - b0 < kChunkBlocks ? total - b0 : kChunkBlocks;
-    for (std::size_t k = 0; k < count; ++k) {
-      const std::size_t start = (b0 + k) * block;
-      bits[k] = AbsBitsMax(x + start, n - start < block ? n - start : block);
+    const std::size_t full = b0 + count < total || n % block == 0 ? count : count - 1;
+    AbsBitsMaxBlocks(x + b0 * block, full, block, bits);
+    if (full < count) {
+      const std::size_t start = (b0 + full) * block;
+      bits[full] = AbsBitsMax(x + start, n - start);
     }
     for (std::size_t k = count; k < hwy::RoundUpTo(count, N); ++k) bits[k] = 0;
     for (std::size_t k = 0; k < count; k += N) {

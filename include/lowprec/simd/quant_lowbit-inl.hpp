@@ -4,12 +4,10 @@
 //
 // Invariant: every output equals the scalar definition (quant/codebook.hpp,
 // quant/fused_reference.hpp) on every target. How:
-//   encode     code = #{k : t > T[k]} in two levels: g = #{odd k < 14 : t > T[k]} by
-//              seven compares, then code = 2 g + (t > T[2 g]) by one 8-entry lookup. The
-//              compares are the scalar ones; missing thresholds are +inf. Absmax and
-//              1 / absmax (vector IEEE divisions) are batched over 64 blocks, so blocks
-//              overlap. Blocks with NaN/Inf, or whose 1/absmax overflows, go to the
-//              scalar definition.
+//   encode     code = #{k : t > T[k]} as a 4-level binary search: T[7]; then T[3]/T[11]
+//              (a blend); then {T1,T5,T9,T13} and {T0,T2,..,T14} (table lookups). The
+//              compares are the scalar ones; missing thresholds are +inf. Blocks with
+//              NaN/Inf, or whose 1/absmax overflows, go to the scalar definition.
 //   decode     table16[code] by byte shuffles: the table as 4 byte planes, 4
 //              TableLookupBytes and 8 interleaves per 32 codes (AVX2); see "4-bit decode"
 //   fused      the documented order of fused_reference.hpp: partial r = k mod 32. 8-bit
@@ -19,7 +17,7 @@
 // SCALAR and scalable targets run the scalar definition. Encode vectors are capped at 16
 // lanes, decode and fused vectors at 8 (a 32-element group is 16 code bytes).
 // Contraction is off (GCC pragma below) so no multiply and add fuse on FMA targets.
-// Cost on AVX2 per 32 elements: encode ~80 ops + 14 to pack; decode 14 shuffles + 2 ops;
+// Cost on AVX2 per 32 elements: encode ~70 ops + 14 to pack; decode 14 shuffles + 2 ops;
 // fused 4-bit 12 shuffles + 3 ops + 4 mul + 4 add (+ 4 mul, 4 add per block).
 
 // ---- Target-independent part (normal include guard) ----------------------------------
@@ -32,8 +30,6 @@
 #include <cstring>
 #include <limits>
 #include <vector>
-
-#include <hwy/cache_control.h>
 
 #include "lowprec/quant/codebook.hpp"
 #include "lowprec/quant/fused_reference.hpp"
@@ -168,61 +164,34 @@ HWY_MAYBE_UNUSED static void Quantize16(const float* HWY_RESTRICT x, std::size_t
   float th[15];
   Thresholds15(cb, th);
   const Encoder enc(th);
-  // Chunks of blocks: all absmax first, then the reciprocals as vector divisions (the same
-  // IEEE quotients as codebook_inverse), then the codes. Per block, absmax -> 1 / absmax ->
-  // codes is a long dependent chain; batched, the blocks overlap.
-  constexpr std::size_t kChunk = 16;  // small: DRAM reads of the next chunk overlap the codes
-  HWY_ALIGN std::int32_t bits[kChunk];
-  HWY_ALIGN float invs[kChunk];
-  const std::size_t total = (n + block - 1) / block;
-  for (std::size_t b0 = 0; b0 < total; b0 += kChunk) {
-    const std::size_t count = total - b0 < kChunk ? total - b0 : kChunk;
-    const std::size_t full = b0 + count < total || n % block == 0 ? count : count - 1;
-    quant_kernels::AbsBitsMaxBlocks(x + b0 * block, full, block, bits);
-    if (full < count) {
-      const std::size_t start = (b0 + full) * block;
-      bits[full] = quant_kernels::AbsBitsMax(x + start, n - start);
+  for (std::size_t b = 0, start = 0; start < n; ++b, start += block) {
+    const std::size_t len = n - start < block ? n - start : block;
+    const float* HWY_RESTRICT p = x + start;
+    const std::int32_t bits = quant_kernels::AbsBitsMax(p, len);
+    float amax = 0.0f;
+    std::memcpy(&amax, &bits, 4);
+    const float inv = lqd::codebook_inverse(amax);
+    if (bits >= 0x7F800000 || !(inv <= FLT_MAX) || start % 2 != 0) {
+      lqd::quantize_codebook_blocks_scalar(p, len, len, cb, packed + start / 2, absmax + b);
+      continue;
     }
-    for (std::size_t k = count; k < hwy::RoundUpTo(count, kN); ++k) bits[k] = 0;
-    for (std::size_t k = 0; k < count; k += kN) {
-      const VF amax = hn::BitCast(df, hn::Load(DI(), bits + k));
-      hn::Store(hn::IfThenElseZero(hn::Gt(amax, hn::Zero(df)), hn::Div(hn::Set(df, 1.0f), amax)),
-                df, invs + k);
+    absmax[b] = amax;
+    const auto vinv = hn::Set(df, inv);
+    std::size_t i = 0;
+    for (; i + 4 * kN <= len; i += 4 * kN) {
+      const VI c0 = Encode(enc, hn::Mul(hn::LoadU(df, p + i), vinv));
+      const VI c1 = Encode(enc, hn::Mul(hn::LoadU(df, p + i + kN), vinv));
+      const VI c2 = Encode(enc, hn::Mul(hn::LoadU(df, p + i + 2 * kN), vinv));
+      const VI c3 = Encode(enc, hn::Mul(hn::LoadU(df, p + i + 3 * kN), vinv));
+      // 4N codes as bytes in order; byte k = code 2k | code 2k+1 << 4 from 16-bit pairs.
+      const auto u = hn::BitCast(dw, quant_kernels::LowBytes4(c0, c1, c2, c3));
+      const auto byte = hn::Or(hn::And(u, hn::Set(dw, 0x000Fu)),
+                               hn::And(hn::ShiftRight<4>(u), hn::Set(dw, 0x00F0u)));
+      hn::StoreU(hn::DemoteTo(dwb, hn::BitCast(dwi, byte)), dwb, packed + (start + i) / 2);
     }
-    for (std::size_t k = 0; k < count; ++k) {
-      const std::size_t b = b0 + k, start = b * block;
-      const std::size_t len = n - start < block ? n - start : block;
-      const float* HWY_RESTRICT p = x + start;
-      const float inv = invs[k];
-      // The same block of the next chunk: its absmax pass then finds it in cache (without
-      // this, that pass waits on DRAM with no encode work to overlap).
-      if (start + kChunk * block + len <= n) {
-        for (std::size_t e = 0; e < len; e += 64 / sizeof(float)) {
-          hwy::Prefetch(p + kChunk * block + e);
-        }
-      }
-      if (bits[k] >= 0x7F800000 || !(inv <= FLT_MAX) || start % 2 != 0) {
-        lqd::quantize_codebook_blocks_scalar(p, len, len, cb, packed + start / 2, absmax + b);
-        continue;
-      }
-      std::memcpy(absmax + b, &bits[k], 4);
-      const auto vinv = hn::Set(df, inv);
-      std::size_t i = 0;
-      for (; i + 4 * kN <= len; i += 4 * kN) {
-        const VI c0 = Encode(enc, hn::Mul(hn::LoadU(df, p + i), vinv));
-        const VI c1 = Encode(enc, hn::Mul(hn::LoadU(df, p + i + kN), vinv));
-        const VI c2 = Encode(enc, hn::Mul(hn::LoadU(df, p + i + 2 * kN), vinv));
-        const VI c3 = Encode(enc, hn::Mul(hn::LoadU(df, p + i + 3 * kN), vinv));
-        // 4N codes as bytes in order; byte k = code 2k | code 2k+1 << 4 from 16-bit pairs.
-        const auto u = hn::BitCast(dw, quant_kernels::LowBytes4(c0, c1, c2, c3));
-        const auto byte = hn::Or(hn::And(u, hn::Set(dw, 0x000Fu)),
-                                 hn::And(hn::ShiftRight<4>(u), hn::Set(dw, 0x00F0u)));
-        hn::StoreU(hn::DemoteTo(dwb, hn::BitCast(dwi, byte)), dwb, packed + (start + i) / 2);
-      }
-      for (std::size_t j = start + i; j < start + len; ++j) {
-        const std::uint8_t c = lqd::codebook_code(cb, x[j], inv);
-        packed[j / 2] = j % 2 == 0 ? c : static_cast<std::uint8_t>(packed[j / 2] | (c << 4));
-      }
+    for (std::size_t j = start + i; j < start + len; ++j) {
+      const std::uint8_t c = lqd::codebook_code(cb, x[j], inv);
+      packed[j / 2] = j % 2 == 0 ? c : static_cast<std::uint8_t>(packed[j / 2] | (c << 4));
     }
   }
 #endif
@@ -290,10 +259,11 @@ HWY_INLINE VB8 HighNibbles(VB8 v) {
   return hn::And(hn::BitCast(d8, hn::ShiftRight<4>(hn::BitCast(DH8(), v))), hn::Set(d8, 0x0F));
 }
 
-// The 32 codes of the 16 bytes at p for decoded vector u = element 4M... in order:
-//   M = 8  block kb holds elements 8 v + 4 kb + l: bytes 4 v + 2 kb, + 1 picked by one
-//          TableLookupBytes, then low and high nibbles interleaved
-//   M = 4  vector g holds elements 16 g .. 16 g + 15: nibbles interleaved
+// The 32 codes of the 16 bytes at p arranged so that DecodeCodes yields elements 0..31 in
+// order (vector u holds elements M u .. M u + M - 1):
+//   M = 8  code byte 16 kb + 4 v + l = element 8 v + 4 kb + l: bytes 4 v + 2 kb and
+//          4 v + 2 kb + 1 picked by one TableLookupBytes, then nibbles interleaved
+//   M = 4  code vector g = elements 16 g .. 16 g + 15: nibbles interleaved
 HWY_INLINE void OrderedCodes(const std::uint8_t* HWY_RESTRICT p, VB8* c) {
   const DB8 d8;
   if constexpr (kM == 8) {
@@ -346,7 +316,7 @@ HWY_MAYBE_UNUSED static void Dequantize16(const std::uint8_t* HWY_RESTRICT packe
   for (std::size_t b = 0, start = 0; start < n; ++b, start += block) {
     const std::size_t end = n - start < block ? n : start + block;
     const auto vs = hn::Set(df, absmax[b]);
-    std::size_t j = start;  // even: block is
+    std::size_t j = start;  // even: blocks are powers of two >= 32
     for (; j + 32 <= end; j += 32) {
       VB8 c[2];
       OrderedCodes(packed + j / 2, c);
