@@ -16,7 +16,7 @@
 #include <vector>
 
 #include "lowprec/optim/eigen.hpp"
-#include "optim/expect.hpp"
+#include "support/expect.hpp"
 #include "optim/golden_reader.hpp"
 #include "support/catch.hpp"
 

@@ -14,7 +14,7 @@
 #include <vector>
 
 #include "lowprec/optim/adam.hpp"
-#include "optim/expect.hpp"
+#include "support/expect.hpp"
 #include "support/catch.hpp"
 
 namespace lo = lowprec::optim;

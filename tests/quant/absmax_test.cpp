@@ -11,7 +11,7 @@
 #include <stdexcept>
 #include <vector>
 
-#include "quant/expect_invalid.hpp"
+#include "support/expect.hpp"
 #include "support/catch.hpp"
 
 namespace lq = lowprec::quant;

@@ -8,7 +8,7 @@
 #include <unsupported/Eigen/CXX11/Tensor>
 #include <vector>
 
-#include "quant/expect_invalid.hpp"
+#include "support/expect.hpp"
 #include "support/catch.hpp"
 
 namespace lq = lowprec::quant;

@@ -17,7 +17,7 @@
 
 #include "lowprec/quant/codebook_blocks.hpp"
 #include "lowprec/quant/fused.hpp"
-#include "quant/expect_invalid.hpp"
+#include "support/expect.hpp"
 #include "support/catch.hpp"
 #include "support/targets.hpp"
 

@@ -16,7 +16,7 @@
 #include "lowprec/quant/double_quant.hpp"
 #include "lowprec/quant/nf4.hpp"
 #include "lowprec/quant/outlier.hpp"
-#include "quant/expect_invalid.hpp"
+#include "support/expect.hpp"
 #include "support/catch.hpp"
 
 namespace lq = lowprec::quant;

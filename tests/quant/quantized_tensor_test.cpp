@@ -9,7 +9,7 @@
 #include <random>
 #include <vector>
 
-#include "quant/expect_invalid.hpp"
+#include "support/expect.hpp"
 #include "support/catch.hpp"
 
 namespace lq = lowprec::quant;

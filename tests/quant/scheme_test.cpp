@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "quant/expect_invalid.hpp"
+#include "support/expect.hpp"
 #include "support/catch.hpp"
 
 namespace lq = lowprec::quant;

@@ -1,7 +1,9 @@
 // require_throws<E>(fn, {fragments...}): fn must throw E (or a type derived from it) whose
-// message contains every fragment. Written without Catch2 matchers (v2 and v3 alike).
+// message contains every fragment; require_invalid(fn, {...}) is the std::invalid_argument
+// case. Written without Catch2 matchers, so it compiles against Catch2 v2 and v3 alike.
 #pragma once
 
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -25,6 +27,11 @@ void require_throws(Fn&& fn, const std::vector<std::string>& fragments) {
     INFO("expected fragment: " << f);
     CHECK(what.find(f) != std::string::npos);
   }
+}
+
+template <class Fn>
+void require_invalid(Fn&& fn, const std::vector<std::string>& fragments) {
+  require_throws<std::invalid_argument>(static_cast<Fn&&>(fn), fragments);
 }
 
 }  // namespace lowprec_test
