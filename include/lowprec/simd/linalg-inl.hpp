@@ -179,6 +179,9 @@ HWY_INLINE float Reduce(const T* HWY_RESTRICT a, std::size_t n) {
 template <class T>
 HWY_INLINE float ReduceTyped(const void* a, std::size_t n, bool square) {
   const T* at = static_cast<const T*>(a);
+#if HWY_TARGET == HWY_EMU128
+  return detail::reduce_reference(at, n, square);  // as MatVecTyped
+#endif
   return square ? Reduce<T, true>(at, n) : Reduce<T, false>(at, n);
 }
 
@@ -213,6 +216,12 @@ HWY_NOINLINE void MatVecCols(const T* a, const matvec_args& m, const float* x, f
 template <class T>
 HWY_INLINE void MatVecTyped(const void* a, const matvec_args& m, const float* x, float* y) {
   const T* at = static_cast<const T*>(a);
+#if HWY_TARGET == HWY_EMU128
+  // EMU128 emulates vectors with arrays: no faster than the scalar definition, and under
+  // ASan/UBSan the unrolled kernels take minutes to compile. It runs the definition.
+  detail::matvec_reference(at, m, x, y);
+  return;
+#endif
   if (m.row_major) {
     MatVecRows(at, m, x, y);
   } else {
