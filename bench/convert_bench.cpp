@@ -20,6 +20,7 @@
 #include <type_traits>
 
 #include "lowprec/convert.hpp"
+#include "memcpy_baseline.hpp"
 
 namespace {
 
@@ -63,24 +64,7 @@ void fill(T* p, std::size_t n) {
   }
 }
 
-// memcpy of `bytes` (read + written: 2 * bytes), `iterations` times, in seconds.
-double memcpy_seconds(std::size_t bytes, std::int64_t iterations) {
-  static buffer from;
-  static buffer to;
-  static std::size_t capacity = 0;
-  if (bytes > capacity) {
-    from = allocate(bytes);
-    to = allocate(bytes);
-    capacity = bytes;
-    std::memset(from.get(), 1, bytes);
-  }
-  const auto t0 = clock_type::now();
-  for (std::int64_t i = 0; i < iterations; ++i) {
-    std::memcpy(to.get(), from.get(), bytes);
-    benchmark::ClobberMemory();
-  }
-  return std::chrono::duration<double>(clock_type::now() - t0).count();
-}
+using lowprec_bench::memcpy_seconds;
 
 void report(benchmark::State& state, std::size_t n, std::size_t bytes_per_element,
             double seconds) {

@@ -24,12 +24,12 @@
 #include "lowprec/quant/affine.hpp"
 #include "lowprec/quant/ggml.hpp"
 #include "lowprec/quant/quantized_tensor.hpp"
+#include "memcpy_baseline.hpp"
 
 namespace {
 
 namespace lq = lowprec::quant;
 using lq::code_format;
-using steady = std::chrono::steady_clock;
 
 constexpr std::int64_t kSizes[] = {std::int64_t{64} << 10, std::int64_t{16} << 20};
 
@@ -59,42 +59,7 @@ const float* gaussian(std::size_t n) {
   return data.data();
 }
 
-// Seconds memcpy takes to copy `bytes`, `iterations` times.
-double memcpy_seconds(std::size_t bytes, std::int64_t iterations) {
-  static aligned_bytes* from = nullptr;
-  static aligned_bytes* to = nullptr;
-  static std::size_t capacity = 0;
-  if (bytes > capacity) {
-    delete from;
-    delete to;
-    from = new aligned_bytes(bytes);
-    to = new aligned_bytes(bytes);
-    std::memset(from->p, 1, bytes);
-    capacity = bytes;
-  }
-  const auto t0 = steady::now();
-  for (std::int64_t i = 0; i < iterations; ++i) {
-    std::memcpy(to->p, from->p, bytes);
-    benchmark::ClobberMemory();
-  }
-  return std::chrono::duration<double>(steady::now() - t0).count();
-}
-
-// Runs fn per iteration and sets the counters for `moved` bytes read + written per call.
-template <class Fn>
-void measure(benchmark::State& state, std::size_t n, std::size_t moved, Fn&& fn) {
-  const auto t0 = steady::now();
-  for (auto _ : state) {
-    fn();
-    benchmark::ClobberMemory();
-  }
-  const double seconds = std::chrono::duration<double>(steady::now() - t0).count();
-  const std::int64_t iters = state.iterations();
-  state.SetItemsProcessed(iters * static_cast<std::int64_t>(n));
-  state.SetBytesProcessed(iters * static_cast<std::int64_t>(moved));
-  const double copy = memcpy_seconds(moved / 2, iters);
-  state.counters["x_memcpy"] = seconds > 0 ? copy / seconds : 0.0;
-}
+using lowprec_bench::measure;
 
 std::size_t scale_bytes(std::size_t n, std::size_t block) {
   return lq::block_count(n, block) * sizeof(float);

@@ -25,11 +25,11 @@
 
 #include "lowprec/quant/codebook_blocks.hpp"
 #include "lowprec/quant/fused.hpp"
+#include "memcpy_baseline.hpp"
 
 namespace {
 
 namespace lq = lowprec::quant;
-using steady = std::chrono::steady_clock;
 
 constexpr std::size_t kBlock = 64;
 constexpr std::size_t kDim = 4096;
@@ -45,36 +45,7 @@ const float* gaussian(std::size_t n) {
   return data.data();
 }
 
-// Seconds memcpy takes to copy `bytes`, `iterations` times (buffers kept between calls).
-double memcpy_seconds(std::size_t bytes, std::int64_t iterations) {
-  static std::vector<unsigned char> from, to;
-  if (from.size() < bytes) {
-    from.assign(bytes, 1);
-    to.assign(bytes, 0);
-  }
-  const auto t0 = steady::now();
-  for (std::int64_t i = 0; i < iterations; ++i) {
-    std::memcpy(to.data(), from.data(), bytes);
-    benchmark::ClobberMemory();
-  }
-  return std::chrono::duration<double>(steady::now() - t0).count();
-}
-
-template <class Fn>
-void measure(benchmark::State& state, std::size_t items, std::size_t moved, Fn&& fn) {
-  const auto t0 = steady::now();
-  for (auto _ : state) {
-    fn();
-    benchmark::ClobberMemory();
-  }
-  const double seconds = std::chrono::duration<double>(steady::now() - t0).count();
-  const std::int64_t iters = state.iterations();
-  state.SetItemsProcessed(iters * static_cast<std::int64_t>(items));
-  state.SetBytesProcessed(iters * static_cast<std::int64_t>(moved));
-  const double copy = memcpy_seconds(moved / 2, iters);
-  state.counters["x_memcpy"] = seconds > 0 ? copy / seconds : 0.0;
-  state.SetLabel(lowprec::simd_target());
-}
+using lowprec_bench::measure;
 
 std::size_t nf4_bytes(std::size_t n) { return n / 2 + (n / kBlock) * sizeof(float); }
 
