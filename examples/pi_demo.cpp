@@ -34,7 +34,11 @@ void fp32_row(double x) {
   const float f = static_cast<float>(x);
   std::uint32_t u = 0;
   std::memcpy(&u, &f, 4);
-  const double err = std::isfinite(x) ? static_cast<double>(f) - x : 0.0;
+  if (!std::isfinite(x)) {  // NaN and infinity are stored as they are: no error to show
+    std::printf("  %-11s %-14.9g 0x%08" PRIX32 "\n", "fp32", static_cast<double>(f), u);
+    return;
+  }
+  const double err = static_cast<double>(f) - x;
   std::printf("  %-11s %-14.9g 0x%08" PRIX32 " %+.3e  %+.3e\n", "fp32", static_cast<double>(f),
               u, err, x != 0 ? err / x : 0.0);
 }

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # README's test command (and CI's: .ci/run runs exactly this). Installs what is missing,
 # then:
-#   1. g++ Release with -Werror: build everything, run every test (exhaustive included);
+#   1. g++ Release with -Werror: build everything (benchmarks too), run every test
+#      (exhaustive included);
 #   2. clang with AddressSanitizer + UndefinedBehaviorSanitizer: every test except the
 #      exhaustive sweep and the packaging checks (which exercise cmake, not our code).
 # Each stage prints ctest's summary; the script fails if any stage does.
@@ -24,7 +25,7 @@ echo "== 2/2 clang, ASan + UBSan"
 # 1<<8 | 1<<7 in Highway 1.0.3), which keeps the sanitizer build within CI's budget.
 hwy_disabled=0x1980
 cmake -S . -B build/sanitize -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_COMPILER=clang++ \
-      -DLOWPREC_WERROR=ON -DLOWPREC_LONG_TESTS=OFF \
+      -DLOWPREC_WERROR=ON -DLOWPREC_LONG_TESTS=OFF -DLOWPREC_BUILD_BENCHMARKS=OFF \
       "-DCMAKE_CXX_FLAGS=-O1 -g1 -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer -DHWY_DISABLED_TARGETS=$hwy_disabled" \
       >/dev/null
 cmake --build build/sanitize -j"$jobs"

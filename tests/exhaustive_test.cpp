@@ -3,13 +3,20 @@
 // (reference/nearest_oracle.hpp: the sorted table of the format's values, walked in
 // step with the inputs). Positive finite floats are visited in increasing order, so the
 // walk is O(1) per input; each is also checked negated. NaNs and infinities are checked
-// against the documented rule. Two threads split the range.
+// against the documented rule. Two threads split the range. Where the CPU has F16C, fp16
+// is also compared with the hardware conversion on every one of the 2^32 inputs, NaNs
+// included (lowprec's NaN rule is the instruction's).
 #include <cmath>
 #include <cstdint>
 #include <cstring>
 #include <string>
 #include <thread>
 #include <vector>
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#define LOWPREC_TEST_HAVE_F16C_ORACLE 1
+#endif
 
 #include "lowprec/bf16.hpp"
 #include "lowprec/fp16.hpp"
@@ -88,7 +95,54 @@ void sweep_all_floats(lowprec_test::format_desc desc) {
   CHECK(special_mismatches == 0);
 }
 
+#ifdef LOWPREC_TEST_HAVE_F16C_ORACLE
+// The hardware oracle: VCVTPS2PH with round-to-nearest-even, 8 inputs at a time.
+__attribute__((target("avx,f16c"))) void f16c_convert8(const std::uint32_t* in,
+                                                      std::uint16_t* out) {
+  const __m256 v = _mm256_castsi256_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(in)));
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(out), _mm256_cvtps_ph(v, _MM_FROUND_TO_NEAREST_INT));
+}
+
+// All 2^32 bit patterns in [begin, end) (end exclusive, as 64-bit).
+sweep_result sweep_f16c(std::uint64_t begin, std::uint64_t end) {
+  sweep_result r;
+  std::uint32_t in[8];
+  std::uint16_t hw[8];
+  for (std::uint64_t u = begin; u < end; u += 8) {
+    for (int i = 0; i < 8; ++i) in[i] = static_cast<std::uint32_t>(u + static_cast<unsigned>(i));
+    f16c_convert8(in, hw);
+    for (int i = 0; i < 8; ++i) {
+      float x = 0;
+      std::memcpy(&x, &in[i], 4);
+      if (lowprec::fp16(x).bits() != hw[i] && r.mismatches++ == 0) r.first_bad_input = in[i];
+    }
+  }
+  r.checked = end - begin;
+  return r;
+}
+#endif
+
 }  // namespace
+
+TEST_CASE("every float converts to fp16 exactly as the F16C instruction does", "[exhaustive]") {
+#ifdef LOWPREC_TEST_HAVE_F16C_ORACLE
+  if (!__builtin_cpu_supports("f16c")) {
+    WARN("this CPU has no F16C: the hardware fp16 oracle is not run (the table oracle is)");
+    return;
+  }
+  constexpr std::uint64_t all = 1ull << 32, mid = all / 2;
+  sweep_result lo, hi;
+  std::thread worker([&] { hi = sweep_f16c(mid, all); });
+  lo = sweep_f16c(0, mid);
+  worker.join();
+  INFO("first mismatching float bits: 0x" << std::hex << lo.first_bad_input << " / 0x"
+                                          << hi.first_bad_input);
+  CHECK(lo.mismatches + hi.mismatches == 0);
+  CHECK(lo.checked + hi.checked == all);
+#else
+  WARN("not an x86 CPU: the hardware fp16 oracle is not run (the table oracle is)");
+#endif
+}
 
 TEST_CASE("every float rounds to the nearest fp16 (ties to even)", "[exhaustive]") {
   sweep_all_floats<lowprec::fp16>(lowprec_test::fp16_desc);

@@ -7,6 +7,7 @@
 #include <cstring>
 #include <random>
 #include <string>
+#include <type_traits>
 
 #include "lowprec/bf16.hpp"
 #include "lowprec/fp16.hpp"
@@ -102,4 +103,49 @@ TEST_CASE("stochastic rounding past the largest finite overflows per policy", "[
   CHECK(fp16::from(x, rounding::stochastic, overflow::ieee, 0).bits() == 0x7BFF);
   CHECK(fp8_e4m3fn::from(460.0, rounding::stochastic, overflow::ieee, 0xFFFFFFFFu).bits() == 0x7F);
   CHECK(fp8_e4m3fn::from(1e5, rounding::stochastic, overflow::ieee, 0).bits() == 0x7F);
+}
+
+TEST_CASE("policies can be given to the constructor and to from()", "[formats]") {
+  const float x = 3.14159265f;
+  // Constructor and from() agree for every policy combination.
+  for (const rounding mode : {rounding::nearest_even, rounding::toward_zero,
+                              rounding::toward_positive, rounding::toward_negative}) {
+    for (const overflow policy : {overflow::ieee, overflow::saturate}) {
+      CHECK(fp16(x, mode, policy).bits() == fp16::from(x, mode, policy).bits());
+      CHECK(bf16(-1e30, mode, policy).bits() == bf16::from(-1e30, mode, policy).bits());
+      CHECK(fp8_e4m3fn(1000.0f, mode, policy).bits() ==
+            fp8_e4m3fn::from(1000.0f, mode, policy).bits());
+    }
+  }
+  // pi: 0x4248 (3.140625) rounds down; toward +inf gives the next code.
+  CHECK(fp16(x, rounding::toward_zero).bits() == 0x4248);
+  CHECK(fp16(x, rounding::toward_positive).bits() == 0x4249);
+  CHECK(fp8_e4m3fn(1000.0f, rounding::nearest_even, overflow::saturate).bits() == 0x7E);
+  CHECK(fp8_e4m3fn(1000.0f, rounding::nearest_even).bits() == 0x7F);  // NaN: no infinity
+  // Stochastic with random bits and IEEE overflow, both spellings.
+  for (const std::uint32_t r : {0u, 0x7FFFFFFFu, 0x80000000u, 0xFFFFFFFFu}) {
+    CHECK(bf16::from(x, rounding::stochastic, r).bits() ==
+          bf16::from(x, rounding::stochastic, overflow::ieee, r).bits());
+    CHECK(bf16(x, rounding::stochastic, overflow::ieee, r).bits() ==
+          bf16::from(x, rounding::stochastic, overflow::ieee, r).bits());
+  }
+  CHECK(bf16::from(x, rounding::stochastic, 0u).bits() == 0x4049);
+  CHECK(bf16::from(x, rounding::stochastic, 0xFFFFFFFFu).bits() == 0x404A);
+  // Two-argument construction is explicit too.
+  STATIC_REQUIRE_FALSE(std::is_convertible_v<float, fp16>);
+  STATIC_REQUIRE(std::is_constructible_v<fp16, float, rounding>);
+  STATIC_REQUIRE(std::is_constructible_v<fp16, double, rounding, overflow, std::uint32_t>);
+}
+
+TEST_CASE("integers wider than 64 bits are refused at compile time, not truncated",
+          "[formats]") {
+  STATIC_REQUIRE(std::is_constructible_v<fp16, long long>);
+  STATIC_REQUIRE(std::is_constructible_v<bf16, unsigned long long>);
+#ifdef __SIZEOF_INT128__
+  __extension__ typedef __int128 i128;
+  __extension__ typedef unsigned __int128 u128;
+  STATIC_REQUIRE_FALSE(std::is_constructible_v<fp16, i128>);
+  STATIC_REQUIRE_FALSE(std::is_constructible_v<bf16, u128>);
+  STATIC_REQUIRE_FALSE(std::is_constructible_v<fp8_e5m2, u128, rounding>);
+#endif
 }

@@ -86,6 +86,13 @@ struct float_format {
 
 namespace detail {
 
+// The arithmetic types a small_float is built from: every standard floating-point and
+// integer type. Extended integers wider than 64 bits (__int128 under -std=gnu++17, where
+// std::is_arithmetic accepts it) are rejected at compile time rather than truncated.
+template <class T>
+inline constexpr bool is_encodable_v =
+    std::is_arithmetic_v<T> && (!std::is_integral_v<T> || sizeof(T) <= 8);
+
 // Encodes (-1)^negative * sig * 2^exp2 (sig != 0, exact) into Format's code.
 //
 // 1. Find the exponent E of the value's leading bit. Above the largest finite
@@ -207,9 +214,17 @@ class small_float {
 
   // Explicit, correctly rounded construction from any arithmetic type (nearest-even,
   // IEEE overflow). `bf16 b = 1.0;` does not compile: narrowing is never implicit.
-  template <class T, std::enable_if_t<std::is_arithmetic_v<T>, int> = 0>
+  template <class T, std::enable_if_t<detail::is_encodable_v<T>, int> = 0>
   LOWPREC_BIT_CAST_CONSTEXPR explicit small_float(T value) noexcept
       : bits_(from(value).bits_) {}
+
+  // The same under explicit policies: `fp16(x, rounding::toward_zero)`, or
+  // `bf16(x, rounding::stochastic, overflow::saturate, random_bits)`.
+  template <class T, std::enable_if_t<detail::is_encodable_v<T>, int> = 0>
+  LOWPREC_BIT_CAST_CONSTEXPR explicit small_float(T value, rounding mode,
+                                         overflow policy = overflow::ieee,
+                                         std::uint32_t random_bits = 0) noexcept
+      : bits_(from(value, mode, policy, random_bits).bits_) {}
 
   // Explicit conversion from another lowprec format (one rounding, nearest-even).
   template <class OtherFormat, std::enable_if_t<!std::is_same_v<OtherFormat, Format>, int> = 0>
@@ -223,12 +238,18 @@ class small_float {
 
   // Rounds `value` once under the given policies. `random_bits` (32 uniform random bits)
   // is read only by rounding::stochastic; see detail/rounding.hpp for how it is used.
-  template <class T, std::enable_if_t<std::is_arithmetic_v<T>, int> = 0>
+  template <class T, std::enable_if_t<detail::is_encodable_v<T>, int> = 0>
   static LOWPREC_BIT_CAST_CONSTEXPR small_float from(T value,
                                                     rounding mode = rounding::nearest_even,
                                                     overflow policy = overflow::ieee,
                                                     std::uint32_t random_bits = 0) noexcept {
     return from_bits(static_cast<storage_type>(encode(value, mode, policy, random_bits)));
+  }
+  // Stochastic rounding with IEEE overflow: `from(x, rounding::stochastic, random_bits)`.
+  template <class T, std::enable_if_t<detail::is_encodable_v<T>, int> = 0>
+  static LOWPREC_BIT_CAST_CONSTEXPR small_float from(T value, rounding mode,
+                                                    std::uint32_t random_bits) noexcept {
+    return from(value, mode, overflow::ieee, random_bits);
   }
   template <class OtherFormat>
   static LOWPREC_BIT_CAST_CONSTEXPR small_float from(small_float<OtherFormat> value,

@@ -10,6 +10,15 @@
 #include <catch2/generators/catch_generators.hpp>
 #include <catch2/generators/catch_generators_range.hpp>
 using Catch::Approx;
+#define LOWPREC_TEST_CATCH2_MAJOR 3
 #else
 #include <catch2/catch.hpp>
+#define LOWPREC_TEST_CATCH2_MAJOR 2
+#endif
+
+// tests/catch2_v3.cmake builds a sample of the suite against a v3-shaped stand-in and
+// sets this, so that a shim quietly falling back to v2 fails to compile.
+#if defined(LOWPREC_TEST_EXPECT_CATCH2_MAJOR) && \
+    LOWPREC_TEST_EXPECT_CATCH2_MAJOR != LOWPREC_TEST_CATCH2_MAJOR
+#error "tests/support/catch.hpp picked the wrong Catch2 major version"
 #endif
