@@ -35,6 +35,10 @@ enum class specials {
   ieee,  // exponent all ones: infinity (mantissa 0) or NaN (mantissa != 0)
   fn,    // "finite + NaN" (OCP OFP8 E4M3): no infinity; only S.1111.111 is NaN, the other
          // all-ones-exponent codes are ordinary finite numbers
+  none,  // finite only (OCP MX FP6 E2M3 / E3M2, FP4 E2M1): every code is a number. Overflow
+         // saturates whatever the policy (there is nothing else to overflow to), infinity
+         // becomes +-max finite and NaN becomes +-0 (sign kept), both documented choices
+         // for a format that cannot say "not a number"
 };
 
 // The parameters of a binary floating-point format with a sign bit, an exponent of
@@ -51,6 +55,7 @@ struct float_format {
   static constexpr int total_bits = 1 + ExponentBits + MantissaBits;
   static constexpr specials special_values = Specials;
   static constexpr bool has_infinity = Specials == specials::ieee;
+  static constexpr bool has_nan = Specials != specials::none;
   static constexpr bool is_iec559 = false;  // a format that is IEEE 754 says so
   using storage_type = std::conditional_t<(total_bits <= 8), std::uint8_t, std::uint16_t>;
 
@@ -65,11 +70,16 @@ struct float_format {
   static constexpr std::uint32_t mantissa_mask = (1u << MantissaBits) - 1;
   static constexpr std::uint32_t exponent_field = ((1u << ExponentBits) - 1) << MantissaBits;
   static constexpr std::uint32_t max_finite =
-      Specials == specials::ieee ? exponent_field - 1 : magnitude_mask - 1;
+      Specials == specials::ieee ? exponent_field - 1
+      : Specials == specials::fn ? magnitude_mask - 1
+                                 : magnitude_mask;
   static constexpr std::uint32_t min_normal = 1u << MantissaBits;
   static constexpr std::uint32_t infinity = exponent_field;  // ieee formats only
+  // Formats without NaN (specials::none) encode NaN as zero: quiet_nan is then +0.
   static constexpr std::uint32_t quiet_nan =
-      Specials == specials::ieee ? exponent_field | (1u << (MantissaBits - 1)) : magnitude_mask;
+      Specials == specials::ieee ? exponent_field | (1u << (MantissaBits - 1))
+      : Specials == specials::fn ? magnitude_mask
+                                 : 0u;
   // The signalling NaN with the smallest payload; formats without one use quiet_nan.
   static constexpr std::uint32_t signaling_nan =
       Specials == specials::ieee && MantissaBits >= 2 ? exponent_field | 1u : quiet_nan;
@@ -77,7 +87,9 @@ struct float_format {
 
   static constexpr bool is_nan_code(std::uint32_t code) noexcept {
     const std::uint32_t m = code & magnitude_mask;
-    return Specials == specials::ieee ? m > exponent_field : m == magnitude_mask;
+    return Specials == specials::ieee ? m > exponent_field
+           : Specials == specials::fn ? m == magnitude_mask
+                                      : false;
   }
   static constexpr bool is_inf_code(std::uint32_t code) noexcept {
     return Specials == specials::ieee && (code & magnitude_mask) == exponent_field;
@@ -108,7 +120,8 @@ inline constexpr bool is_encodable_v =
 template <class Format>
 constexpr std::uint32_t overflow_code(bool negative, rounding mode, overflow policy) noexcept {
   const std::uint32_t sign = negative ? Format::sign_mask : 0u;
-  if (policy == overflow::saturate || !rounds_away_from_zero(mode, negative)) {
+  if (policy == overflow::saturate || !rounds_away_from_zero(mode, negative) ||
+      !Format::has_nan) {  // a finite-only format has nothing but max to overflow to
     return sign | Format::max_finite;
   }
   return sign | (Format::has_infinity ? Format::infinity : Format::quiet_nan);
@@ -467,6 +480,14 @@ class numeric_limits<lowprec::small_float<F>> {
     while (x < 1.0) { x *= 10.0; --n; }
     return n;
   }
+  // The code of 2^k: normal ((k + bias) << M), or subnormal in formats with a tiny bias
+  // (fp4 e2m1: 0.5 is the subnormal 0.1b x 2^0).
+  static constexpr T pow2_value(int k) noexcept {
+    return T::from_bits(static_cast<S>(
+        k >= F::min_exponent
+            ? static_cast<std::uint32_t>(k + F::bias) << F::mantissa_bits
+            : 1u << (k - (F::min_exponent - F::mantissa_bits))));
+  }
   static constexpr double pow2(int e) {
     double r = 1.0;
     for (; e > 0; --e) r *= 2.0;
@@ -480,7 +501,7 @@ class numeric_limits<lowprec::small_float<F>> {
   static constexpr bool is_integer = false;
   static constexpr bool is_exact = false;
   static constexpr bool has_infinity = F::has_infinity;
-  static constexpr bool has_quiet_NaN = true;
+  static constexpr bool has_quiet_NaN = F::has_nan;
   static constexpr bool has_signaling_NaN = F::has_signaling_nan;
   static constexpr std::float_denorm_style has_denorm = std::denorm_present;
   static constexpr bool has_denorm_loss = false;
@@ -496,7 +517,8 @@ class numeric_limits<lowprec::small_float<F>> {
   static constexpr int min_exponent = F::min_exponent + 1;  // C's convention: 0.5 <= m < 1
   static constexpr int max_exponent = F::max_exponent + 1;
   // ceil(log10(smallest normal)) and floor(log10(largest finite)).
-  static constexpr int min_exponent10 = floor_log10(pow2(F::min_exponent)) + 1;
+  static constexpr int min_exponent10 =
+      floor_log10(pow2(F::min_exponent)) + (F::min_exponent == 0 ? 0 : 1);  // 10^0 is 1
   static constexpr int max_exponent10 = floor_log10(
       pow2(F::max_exponent) * (1.0 + static_cast<double>(F::max_finite & F::mantissa_mask) *
                                          pow2(-F::mantissa_bits)));
@@ -508,14 +530,8 @@ class numeric_limits<lowprec::small_float<F>> {
     return T::from_bits(static_cast<S>(F::sign_mask | F::max_finite));
   }
   static constexpr T max() noexcept { return T::from_bits(static_cast<S>(F::max_finite)); }
-  static constexpr T epsilon() noexcept {  // 2^-M: the code of 2^(-M) is (bias - M) << M
-    return T::from_bits(static_cast<S>(static_cast<std::uint32_t>(F::bias - F::mantissa_bits)
-                                       << F::mantissa_bits));
-  }
-  static constexpr T round_error() noexcept {  // 0.5
-    return T::from_bits(static_cast<S>(static_cast<std::uint32_t>(F::bias - 1)
-                                       << F::mantissa_bits));
-  }
+  static constexpr T epsilon() noexcept { return pow2_value(-F::mantissa_bits); }  // 2^-M
+  static constexpr T round_error() noexcept { return pow2_value(-1); }              // 0.5
   // Formats with no infinity return NaN here, as ml_dtypes does for float8_e4m3fn.
   static constexpr T infinity() noexcept {
     return T::from_bits(static_cast<S>(F::has_infinity ? F::infinity : F::quiet_nan));
