@@ -311,6 +311,43 @@ HWY_MAYBE_UNUSED static void Dequantize16(const std::uint8_t* HWY_RESTRICT packe
 #if !LOWPREC_LOWBIT_SIMD
   lqd::dequantize_codebook_blocks_scalar(packed, absmax, n, block, cb, out);
 #else
+#if HWY_ARCH_X86 && HWY_TARGET <= HWY_AVX3
+  {
+    static_assert(kN == 16, "AVX-512: 16 float lanes");
+    // 16 lanes (AVX-512): the whole 16-entry table is one vector, so a code is one
+    // TableLookupLanes (vpermps) away from its value. 32 elements (16 code bytes): the
+    // bytes are shuffled so that, zero-extended to 32-bit lanes w, the low nibbles
+    // (elements 2 j) and high nibbles (2 j + 1) interleave within each 128-bit block into
+    // elements 0..15 (InterleaveLower) and 16..31 (InterleaveUpper) in order:
+    // lane 4 k + {0, 1, 2, 3} holds byte {2 k, 2 k + 1, 8 + 2 k, 9 + 2 k}.
+    const DF df;
+    const hn::Full128<std::uint8_t> d8;
+    const hn::Rebind<std::uint32_t, decltype(d8)> du;
+    const DI di;
+    alignas(16) static constexpr std::uint8_t kOrder[16] = {0, 1, 8,  9,  2, 3, 10, 11,
+                                                            4, 5, 12, 13, 6, 7, 14, 15};
+    const auto order = hn::Load(d8, kOrder);
+    const VF tab = hn::LoadU(df, cb.padded_values().data());
+    const auto low4 = hn::Set(du, 0x0Fu);
+    for (std::size_t b = 0, start = 0; start < n; ++b, start += block) {
+      const std::size_t end = n - start < block ? n : start + block;
+      const VF vs = hn::Set(df, absmax[b]);
+      std::size_t j = start;  // even: blocks are powers of two >= 32
+      for (; j + 32 <= end; j += 32) {
+        const auto w = hn::PromoteTo(du, hn::TableLookupBytes(hn::LoadU(d8, packed + j / 2), order));
+        const VF lo = hn::TableLookupLanes(tab, hn::IndicesFromVec(df, hn::BitCast(di, hn::And(w, low4))));
+        const VF hi = hn::TableLookupLanes(tab, hn::IndicesFromVec(df, hn::BitCast(di, hn::ShiftRight<4>(w))));
+        hn::StoreU(hn::Mul(hn::InterleaveLower(df, lo, hi), vs), df, out + j);
+        hn::StoreU(hn::Mul(hn::InterleaveUpper(df, lo, hi), vs), df, out + j + 16);
+      }
+      for (; j < end; ++j) {
+        out[j] = cb.value(static_cast<std::uint8_t>((packed[j / 2] >> ((j % 2) * 4)) & 0x0F)) *
+                 absmax[b];
+      }
+    }
+    return;
+  }
+#endif
   const DF8 df;
   const Planes tab(cb.padded_values().data());
   for (std::size_t b = 0, start = 0; start < n; ++b, start += block) {
