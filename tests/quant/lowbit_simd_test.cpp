@@ -34,6 +34,15 @@ const lq::codebook& user_table() {
   return c;
 }
 
+// Thresholds (midpoints) exactly on the AVX-512 grid encoder's cell edges (multiples of
+// 1/16 - 1: -0.8125, -0.5, -0.25, 0, 0.25, 0.5, 0.8125), where its cell lookup is decided
+// by the rounding of 16 t + 16.
+const lq::codebook& edge_table() {
+  static const lq::codebook c({-1.0f, -0.625f, -0.375f, -0.125f, 0.125f, 0.375f, 0.625f, 1.0f},
+                              "edges8");
+  return c;
+}
+
 // Gaussian blocks mixed with blocks that reach every branch: elements exactly at, and one
 // float either side of, every threshold (block absmax 1, so t = x exactly), all-zero,
 // subnormal (1 / absmax overflows), NaN and Inf blocks.
@@ -102,7 +111,8 @@ bool same_bits(const std::vector<float>& a, const std::vector<float>& b) {
 }  // namespace
 
 TEST_CASE("4-bit codebook kernels equal the scalar definition on every target", "[quant][nf4]") {
-  const lq::codebook* tables[] = {&lq::nf4_codebook(), &lq::fp4_bnb_codebook(), &user_table()};
+  const lq::codebook* tables[] = {&lq::nf4_codebook(), &lq::fp4_bnb_codebook(), &user_table(),
+                                  &edge_table()};
   const std::size_t lengths[] = {0, 1, 2, 7, 31, 32, 33, 64, 65, 127, 129, 1000, 4096 + 17};
   const std::size_t blocks[] = {32, 64, 128, 4096};
   for (const lq::codebook* cb : tables) {

@@ -124,21 +124,84 @@ struct Encoder {
   Table<8> l4;  // T0, T2, ..., T14
 };
 
-// Mask lanes as int 1 / 0 added to 2 * idx.
+// Mask lanes as int 1 / 0 added to 2 * idx. AVX-512 masks live in k registers: a
+// merge-masked add there, instead of materialising the mask as a vector and subtracting.
 HWY_INLINE VI Step(VI idx, hn::Mask<DF> m) {
   const DI di;
+#if HWY_ARCH_X86 && HWY_TARGET <= HWY_AVX3
+  const VI twice = hn::Add(idx, idx);
+  return hn::IfThenElse(hn::RebindMask(di, m), hn::Add(twice, hn::Set(di, 1)), twice);
+#else
   return hn::Sub(hn::Add(idx, idx), hn::BitCast(di, hn::VecFromMask(DF(), m)));
+#endif
 }
 
 HWY_INLINE VI Encode(const Encoder& e, VF t) {
   const DI di;
   const auto m1 = hn::Gt(t, e.t7);
+#if HWY_ARCH_X86 && HWY_TARGET <= HWY_AVX3
+  VI idx = hn::IfThenElseZero(hn::RebindMask(di, m1), hn::Set(di, 1));
+#else
   VI idx = hn::Sub(hn::Zero(di), hn::BitCast(di, hn::VecFromMask(DF(), m1)));
+#endif
   idx = Step(idx, hn::Gt(t, hn::IfThenElse(m1, e.t11, e.t3)));
   idx = Step(idx, hn::Gt(t, Lookup(e.l3, idx)));
   return Step(idx, hn::Gt(t, Lookup(e.l4, idx)));
 }
 #endif  // LOWPREC_LOWBIT_SIMD
+
+#if LOWPREC_LOWBIT_SIMD && HWY_ARCH_X86 && HWY_TARGET <= HWY_AVX3
+// AVX-512 grid encoder. t in [-1, 1] falls in one of 32 cells, c(t) = clamp(trunc(16 t +
+// 16), 0, 31), which is non-decreasing in t. If no cell holds two thresholds, then
+//   code(t) = #{thresholds < t} = base[c] + (t > thr[c])
+// with base[c] = #{thresholds th : c(th) < c} and thr[c] the threshold with c(th) = c (or
+// +inf): a threshold in an earlier cell is below t and one in a later cell above it, by
+// monotonicity alone, so the result equals the binary search's for every t, ties included
+// (strict >). Both 32-entry tables are two vectors, looked up with one two-table permute
+// each: 10 ops per 16 elements instead of about 22. Tables whose thresholds crowd a cell
+// (two within 1/16) keep the binary search. 16 t is exact, so a fused 16 t + 16 (clang
+// may contract the scalar one) rounds the same as the separate operations.
+inline int GridCell(float t) {
+  const float u = t * 16.0f + 16.0f;
+  const int c = static_cast<int>(u);  // |t| <= ~1: no overflow
+  return c < 0 ? 0 : (c > 31 ? 31 : c);
+}
+struct GridEncoder {
+  bool ok = true;
+  __m512 thr_lo, thr_hi;
+  __m512i base_lo, base_hi;
+  explicit GridEncoder(const float* th) {  // 15 ascending thresholds, +inf padded
+    HWY_ALIGN float thr[32];
+    HWY_ALIGN std::int32_t base[32];
+    for (int c = 0; c < 32; ++c) {
+      thr[c] = std::numeric_limits<float>::infinity();
+      base[c] = 0;
+    }
+    for (std::size_t k = 0; k < 15; ++k) {
+      if (!(th[k] <= FLT_MAX)) continue;  // padding: never below any t
+      if (!(th[k] >= -2.0f && th[k] <= 2.0f)) { ok = false; continue; }
+      const int c = GridCell(th[k]);
+      if (thr[c] <= FLT_MAX) ok = false;  // two thresholds in one cell
+      thr[c] = th[k];
+      for (int later = c + 1; later < 32; ++later) ++base[later];
+    }
+    thr_lo = _mm512_load_ps(thr);
+    thr_hi = _mm512_load_ps(thr + 16);
+    base_lo = _mm512_load_si512(base);
+    base_hi = _mm512_load_si512(base + 16);
+  }
+  HWY_INLINE VI Encode(VF t) const {
+    const __m512 u = _mm512_add_ps(_mm512_mul_ps(t.raw, _mm512_set1_ps(16.0f)),
+                                   _mm512_set1_ps(16.0f));
+    const __m512i c = _mm512_min_epi32(_mm512_max_epi32(_mm512_cvttps_epi32(u), _mm512_setzero_si512()),
+                                       _mm512_set1_epi32(31));
+    const __m512 thr = _mm512_permutex2var_ps(thr_lo, c, thr_hi);
+    const __m512i base = _mm512_permutex2var_epi32(base_lo, c, base_hi);
+    const __mmask16 up = _mm512_cmp_ps_mask(t.raw, thr, _CMP_GT_OQ);
+    return VI{_mm512_mask_add_epi32(base, up, base, _mm512_set1_epi32(1))};
+  }
+};
+#endif
 
 // The 15 thresholds of a <= 16-entry codebook, padded with +inf.
 inline void Thresholds15(const lq::codebook& cb, float* th) {
@@ -150,20 +213,18 @@ inline void Thresholds15(const lq::codebook& cb, float* th) {
 
 // ---- codebook quantize / dequantize (4-bit tables) ------------------------------------
 
-HWY_MAYBE_UNUSED static void Quantize16(const float* HWY_RESTRICT x, std::size_t n,
-                                        std::size_t block, const lq::codebook& cb,
-                                        std::uint8_t* HWY_RESTRICT packed,
-                                        float* HWY_RESTRICT absmax) {
-#if !LOWPREC_LOWBIT_SIMD
-  lqd::quantize_codebook_blocks_scalar(x, n, block, cb, packed, absmax);
-#else
+#if LOWPREC_LOWBIT_SIMD
+// Blockwise absmax + 4-bit codebook encode with `encode` (t -> code lanes), packed two per
+// byte. Blocks with NaN/Inf, a subnormal absmax (1 / absmax overflows) or an odd start go
+// to the scalar definition.
+template <class EncodeFn>
+HWY_INLINE void Quantize16Blocks(const float* HWY_RESTRICT x, std::size_t n, std::size_t block,
+                                 const lq::codebook& cb, std::uint8_t* HWY_RESTRICT packed,
+                                 float* HWY_RESTRICT absmax, const EncodeFn& encode) {
   const DF df;
   const hn::Repartition<std::uint16_t, DF> dw;       // 2N lanes: a code pair each
   const hn::RebindToSigned<decltype(dw)> dwi;
   const hn::Rebind<std::uint8_t, decltype(dw)> dwb;  // 2N bytes
-  float th[15];
-  Thresholds15(cb, th);
-  const Encoder enc(th);
   for (std::size_t b = 0, start = 0; start < n; ++b, start += block) {
     const std::size_t len = n - start < block ? n - start : block;
     const float* HWY_RESTRICT p = x + start;
@@ -179,10 +240,10 @@ HWY_MAYBE_UNUSED static void Quantize16(const float* HWY_RESTRICT x, std::size_t
     const auto vinv = hn::Set(df, inv);
     std::size_t i = 0;
     for (; i + 4 * kN <= len; i += 4 * kN) {
-      const VI c0 = Encode(enc, hn::Mul(hn::LoadU(df, p + i), vinv));
-      const VI c1 = Encode(enc, hn::Mul(hn::LoadU(df, p + i + kN), vinv));
-      const VI c2 = Encode(enc, hn::Mul(hn::LoadU(df, p + i + 2 * kN), vinv));
-      const VI c3 = Encode(enc, hn::Mul(hn::LoadU(df, p + i + 3 * kN), vinv));
+      const VI c0 = encode(hn::Mul(hn::LoadU(df, p + i), vinv));
+      const VI c1 = encode(hn::Mul(hn::LoadU(df, p + i + kN), vinv));
+      const VI c2 = encode(hn::Mul(hn::LoadU(df, p + i + 2 * kN), vinv));
+      const VI c3 = encode(hn::Mul(hn::LoadU(df, p + i + 3 * kN), vinv));
       // 4N codes as bytes in order; byte k = code 2k | code 2k+1 << 4 from 16-bit pairs.
       const auto u = hn::BitCast(dw, quant_kernels::LowBytes4(c0, c1, c2, c3));
       const auto byte = hn::Or(hn::And(u, hn::Set(dw, 0x000Fu)),
@@ -194,6 +255,27 @@ HWY_MAYBE_UNUSED static void Quantize16(const float* HWY_RESTRICT x, std::size_t
       packed[j / 2] = j % 2 == 0 ? c : static_cast<std::uint8_t>(packed[j / 2] | (c << 4));
     }
   }
+}
+#endif
+
+HWY_MAYBE_UNUSED static void Quantize16(const float* HWY_RESTRICT x, std::size_t n,
+                                        std::size_t block, const lq::codebook& cb,
+                                        std::uint8_t* HWY_RESTRICT packed,
+                                        float* HWY_RESTRICT absmax) {
+#if !LOWPREC_LOWBIT_SIMD
+  lqd::quantize_codebook_blocks_scalar(x, n, block, cb, packed, absmax);
+#else
+  float th[15];
+  Thresholds15(cb, th);
+#if HWY_ARCH_X86 && HWY_TARGET <= HWY_AVX3
+  const GridEncoder grid(th);
+  if (grid.ok) {
+    Quantize16Blocks(x, n, block, cb, packed, absmax, [&](VF t) { return grid.Encode(t); });
+    return;
+  }
+#endif
+  const Encoder enc(th);
+  Quantize16Blocks(x, n, block, cb, packed, absmax, [&](VF t) { return Encode(enc, t); });
 #endif
 }
 
