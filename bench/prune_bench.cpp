@@ -98,6 +98,29 @@ void BM_l1_unstructured_50pct_of_prior(benchmark::State& state) {  // compositio
   set_rate(state);
 }
 
+// Heavily tied data: every weight equal (one magnitude, the tie rule decides alone), and
+// re-pruning to 70% weights of which half are already exactly zero (an earlier 50% mask
+// made permanent, no prior mask passed): the selection must not slow down on ties.
+void BM_l1_unstructured_50pct_all_equal(benchmark::State& state) {
+  const std::vector<float> w(kCount, 0.75f);
+  for (auto _ : state) {
+    prune::mask m = prune::l1_unstructured(w, 0.5);
+    benchmark::DoNotOptimize(m.data());
+  }
+  set_rate(state);
+}
+
+// 70%: the boundary falls among the non-zero half; 30%: inside the zeros (8 Mi tied keys).
+void BM_l1_unstructured_half_zero(benchmark::State& state, double fraction) {
+  std::vector<float> w = weights();
+  prune::make_permanent(w, prune::l1_unstructured(w, 0.5));
+  for (auto _ : state) {
+    prune::mask m = prune::l1_unstructured(w, fraction);
+    benchmark::DoNotOptimize(m.data());
+  }
+  set_rate(state);
+}
+
 void BM_random_unstructured_50pct(benchmark::State& state) {
   for (auto _ : state) {
     prune::mask m = prune::random_unstructured({kCount}, 0.5, 7);
@@ -271,6 +294,9 @@ BENCHMARK(BM_l1_unstructured_50pct)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_nth_element_50pct)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_l1_unstructured_50pct_bf16)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_l1_unstructured_50pct_of_prior)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_l1_unstructured_50pct_all_equal)->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(BM_l1_unstructured_half_zero, 70pct, 0.7)->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(BM_l1_unstructured_half_zero, 30pct, 0.3)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_random_unstructured_50pct)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_mask_apply)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_ln_structured_rows_l2_50pct)->Unit(benchmark::kMillisecond);

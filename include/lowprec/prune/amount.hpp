@@ -23,6 +23,26 @@
 
 namespace lowprec::prune {
 
+namespace detail {
+
+// The shortest decimal that reads back as x (1.1, not 1.1000000000000001; -1e-09, not
+// std::to_string's -0.000000), for values quoted in error messages.
+inline std::string shortest_decimal(double x) {
+  std::string out;
+  for (int digits = 1; digits <= std::numeric_limits<double>::max_digits10; ++digits) {
+    std::ostringstream s;
+    s.precision(digits);
+    s << x;
+    out = s.str();
+    std::istringstream back(out);
+    double y = 0.0;
+    if ((back >> y) && y == x) break;
+  }
+  return out;  // inf, -inf and nan never read back: the last, equally short, spelling
+}
+
+}  // namespace detail
+
 class amount {
  public:
   // A fraction of the candidates, in [0, 1].
@@ -45,7 +65,7 @@ class amount {
   std::size_t resolve(std::size_t n, const char* who, const char* what = "elements") const {
     if (kind_ == kind::fraction_k) {
       if (!(fraction_ >= 0.0 && fraction_ <= 1.0)) {
-        throw std::invalid_argument(std::string(who) + ": amount " + to_string(fraction_) +
+        throw std::invalid_argument(std::string(who) + ": amount " + detail::shortest_decimal(fraction_) +
                                     " is not a fraction in [0, 1] (give an integer for a count)");
       }
       return round_half_even(fraction_ * static_cast<double>(n));
@@ -93,21 +113,6 @@ class amount {
       return static_cast<unsigned long long>(k);
     }
   }
-  // The shortest decimal that reads back as f (1.1, not 1.1000000000000001).
-  static std::string to_string(double f) {
-    std::string out;
-    for (int digits = 1; digits <= std::numeric_limits<double>::max_digits10; ++digits) {
-      std::ostringstream s;
-      s.precision(digits);
-      s << f;
-      out = s.str();
-      std::istringstream back(out);
-      double g = 0.0;
-      if ((back >> g) && g == f) break;
-    }
-    return out;
-  }
-
   double fraction_;
   unsigned long long count_;
   kind kind_;

@@ -1,10 +1,11 @@
 // Unstructured pruning: single weights, by magnitude, at random, or globally.
 //
 //   function              PyTorch (torch.nn.utils.prune)       ranks
-//   l1_unstructured       l1_unstructured / L1Unstructured     |w| (or |score|: pass the
-//                                                              importance scores instead of w)
+//   l1_unstructured       l1_unstructured / L1Unstructured     |w|, or |score| given
+//                                                              importance_scores of w's shape
 //   random_unstructured   random_unstructured                  a seeded random key per index
-//   global_unstructured   global_unstructured(L1Unstructured)  |w| across all tensors at once
+//   global_unstructured   global_unstructured(L1Unstructured)  |w| (or |score|) across all
+//                                                              tensors at once
 //
 // Each returns a new mask and modifies nothing; mask::apply zeroes the weights. The count
 // pruned follows amount.hpp (round(f * n), ties to even, or an exact count). With a prior
@@ -42,6 +43,18 @@ constexpr void require_viewable() {
                 "lowprec::prune: the weights must be a tensor_ref, a std::vector of float, "
                 "double, fp16 or bf16, or (with lowprec/prune/eigen.hpp) an Eigen Matrix, "
                 "Array, Map, Block, Tensor or TensorMap");
+}
+
+// Importance scores rank in place of the weights (PyTorch's importance_scores=): the
+// mask is computed from them and applies to the weights, so the shapes must be equal.
+// Checked before anything else.
+inline void require_scores_shape(const shape_t& weights, const shape_t& scores, const char* who,
+                                 const std::string& which = "") {
+  if (scores != weights) {
+    throw std::invalid_argument(std::string(who) + ": importance_scores" + which + " shape " +
+                                shape_string(scores) + " does not match weights shape " +
+                                shape_string(weights));
+  }
 }
 
 template <class T>
@@ -83,7 +96,6 @@ inline mask random_mask(const shape_t& shape, amount a, std::uint64_t seed, cons
 // ---- Magnitude (L1) ----------------------------------------------------------------------
 
 // Prunes round(amount * n) (or `amount` when it is an integer) weights of smallest |w|.
-// For importance-score pruning pass the scores in place of the weights.
 template <class W>
 mask l1_unstructured(const W& w, amount a) {
   detail::require_viewable<W>();
@@ -94,6 +106,26 @@ template <class W>
 mask l1_unstructured(const W& w, amount a, const mask& prior) {
   detail::require_viewable<W>();
   return detail::l1_mask(cview(w), a, &prior, "lowprec::prune::l1_unstructured");
+}
+// Importance-score pruning (PyTorch's importance_scores=): prunes the weights whose scores
+// have the smallest |score|, i.e. returns l1_unstructured(importance_scores, amount[, prior]);
+// the scores may be of another scalar type or storage order than w but must have its shape
+// (std::invalid_argument naming both shapes otherwise, before anything is computed).
+template <class W, class S, std::enable_if_t<is_viewable_v<const S>, int> = 0>
+mask l1_unstructured(const W& w, amount a, const S& importance_scores) {
+  detail::require_viewable<W>();
+  const char* who = "lowprec::prune::l1_unstructured";
+  const auto s = cview(importance_scores);
+  detail::require_scores_shape(cview(w).shape, s.shape, who);
+  return detail::l1_mask(s, a, nullptr, who);
+}
+template <class W, class S, std::enable_if_t<is_viewable_v<const S>, int> = 0>
+mask l1_unstructured(const W& w, amount a, const S& importance_scores, const mask& prior) {
+  detail::require_viewable<W>();
+  const char* who = "lowprec::prune::l1_unstructured";
+  const auto s = cview(importance_scores);
+  detail::require_scores_shape(cview(w).shape, s.shape, who);
+  return detail::l1_mask(s, a, &prior, who);
 }
 
 // ---- Random ------------------------------------------------------------------------------
@@ -242,6 +274,34 @@ inline std::vector<mask> global_unstructured(const std::vector<weights_ref>& ten
 inline std::vector<mask> global_unstructured(const std::vector<weights_ref>& tensors, amount a,
                                              const std::vector<mask>& priors) {
   return detail::global_masks(tensors, a, &priors);
+}
+
+namespace detail {
+inline void require_scores_shapes(const std::vector<weights_ref>& tensors,
+                                  const std::vector<weights_ref>& scores, const char* who) {
+  if (scores.size() != tensors.size()) {
+    throw std::invalid_argument(std::string(who) + ": " + std::to_string(scores.size()) +
+                                " importance_scores for " + std::to_string(tensors.size()) + " tensors");
+  }
+  for (std::size_t t = 0; t < tensors.size(); ++t) {
+    require_scores_shape(tensors[t].shape(), scores[t].shape(), who, " (tensor " + std::to_string(t) + ")");
+  }
+}
+}  // namespace detail
+
+// Importance-score pruning across tensors: one score tensor per weight tensor, of its
+// shape (any scalar type); ranks |score| with one threshold, i.e. returns
+// global_unstructured(importance_scores, amount[, priors]).
+inline std::vector<mask> global_unstructured(const std::vector<weights_ref>& tensors, amount a,
+                                             const std::vector<weights_ref>& importance_scores) {
+  detail::require_scores_shapes(tensors, importance_scores, "lowprec::prune::global_unstructured");
+  return detail::global_masks(importance_scores, a, nullptr);
+}
+inline std::vector<mask> global_unstructured(const std::vector<weights_ref>& tensors, amount a,
+                                             const std::vector<weights_ref>& importance_scores,
+                                             const std::vector<mask>& priors) {
+  detail::require_scores_shapes(tensors, importance_scores, "lowprec::prune::global_unstructured");
+  return detail::global_masks(importance_scores, a, &priors);
 }
 
 }  // namespace lowprec::prune

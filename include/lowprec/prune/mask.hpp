@@ -75,7 +75,7 @@ class mask {
 
   // Composition: keeps what both keep. Throws if the shapes differ (this unchanged).
   mask& operator&=(const mask& o) {
-    require_shape(o.shape_, "lowprec::prune::mask::operator&=");
+    require_shape(o.shape_, "lowprec::prune::mask::operator&=", "other mask");
     std::uint8_t* p = keep_.data();
     const std::uint8_t* q = o.keep_.data();
     for (std::size_t i = 0; i < size(); ++i) p[i] = static_cast<std::uint8_t>((p[i] != 0) & (q[i] != 0));
@@ -120,11 +120,12 @@ class mask {
     });
   }
 
-  // Throws std::invalid_argument naming `who` unless `shape` is this mask's shape.
-  void require_shape(const shape_t& shape, const char* who) const {
+  // Throws std::invalid_argument naming `who` unless `shape` is this mask's shape; `what`
+  // names the owner of `shape` in the message ("tensor", or "other mask" for operator&=).
+  void require_shape(const shape_t& shape, const char* who, const char* what = "tensor") const {
     if (shape != shape_) {
       throw std::invalid_argument(std::string(who) + ": mask shape " + shape_string(shape_) +
-                                  " does not match tensor shape " + shape_string(shape));
+                                  " does not match " + what + " shape " + shape_string(shape));
     }
   }
 

@@ -16,11 +16,18 @@
 //
 // Selection of the k lowest of n keys (MSD radix select, no sort):
 //   pass 1   histogram of the top 16 key bits over all candidates          read n keys
-//   pass 2   bins below the boundary bin are pruned, bins above are kept,   read n keys,
-//            keys in the boundary bin become (key, index) candidates        write n bytes
-//   refine   16 more bits at a time on the candidates only, then the first candidates
-//            in index order among equal keys (all that remain are equal)
-// Cost O(n) plus O(c) for c boundary candidates; c is about n/400 for normal weights at 50%.
+//   pass 2   bins below the boundary bin are pruned, bins above are kept;   read n keys,
+//            the boundary bin's c elements are then ranked:                 write n bytes
+//   refine   c <= n/32: copied out as (key, index) candidates (32-bit index where n < 2^32),
+//            16 more bits at a time on the candidates only, then the first in index order
+//            among equal keys (all that remain are equal)
+//   in place c > n/32 (heavy ties: all weights equal, the zeros of a tensor pruned before):
+//            marked undecided in the mask while pass 2 tracks their lowest and highest key;
+//            while those differ, two more passes over the keys per 16-bit digit (at most
+//            one round for 32-bit keys); then one pass over the mask bytes prunes the
+//            first `need` undecided in index order, the rest kept. No copy of the bin
+// Cost O(n) plus O(c) for c boundary candidates; c is about n/400 for normal weights at 50%,
+// and tied data runs at the speed of normal data with no memory beyond the mask.
 // Small inputs (n <= 2048) rank (key, index) pairs with std::nth_element instead, and a
 // contiguous tensor without prior mask runs the same passes fused (select_prune_indexed);
 // all paths give the same result by construction and are tested against each other.
@@ -221,15 +228,31 @@ class concat_source final : public key_source<K> {
 inline constexpr int kDigitBits = 16;
 inline constexpr std::size_t kBins = std::size_t{1} << kDigitBits;
 inline constexpr std::size_t kSmallSelection = 2048;
+// A boundary bin holding more than n / kCandidateShare elements is settled in place
+// (settle_in_place) instead of being copied out as (key, index) candidates: with heavy ties
+// (all weights equal, the exact zeros of a tensor pruned before) most of the tensor would
+// otherwise become candidates, costing memory and a slow pass over them.
+inline constexpr std::size_t kCandidateShare = 32;
+// The default candidate_limit of the selections: n / kCandidateShare.
+inline constexpr std::size_t kAutoLimit = std::numeric_limits<std::size_t>::max();
+// A mask byte during an in-place selection: a boundary element not ranked yet (0 = pruned,
+// 1 = kept). None is left when a selection returns.
+inline constexpr std::uint8_t kUndecided = 2;
 
-template <class K>
+// P, the position type, is 32-bit where n < 2^32: half the memory of the boundary bin.
+template <class K, class P = std::size_t>
 struct candidate {
   K key;
-  std::size_t pos;
+  P pos;
 };
 
 template <class K>
 constexpr int key_bits = static_cast<int>(sizeof(K) * 8);
+
+template <class K>
+constexpr std::size_t digit_of(K key, int shift) noexcept {
+  return static_cast<std::size_t>((key >> shift) & 0xFFFFu);
+}
 
 // The bin where the k-th lowest key falls (k >= 1) and how many of that bin to prune.
 template <class Count>
@@ -243,17 +266,17 @@ std::pair<std::size_t, std::size_t> boundary(const Count* hist, std::size_t k) n
 // Prunes `need` of the candidates (all in one bin of the digits above `shift`, in index
 // order, provisionally pruned in out) and keeps the rest: 16 more bits at a time, then the
 // first in index order among equal keys.
-template <class K>
-void refine(std::vector<candidate<K>> cand, std::size_t need, int shift, std::uint8_t* out) {
+template <class K, class P>
+void refine(std::vector<candidate<K, P>> cand, std::size_t need, int shift, std::uint8_t* out) {
   std::vector<std::size_t> hist;
   for (; shift >= 0 && need < cand.size(); shift -= kDigitBits) {
     hist.assign(kBins, 0);
-    for (const auto& c : cand) ++hist[static_cast<std::size_t>((c.key >> shift) & 0xFFFFu)];
+    for (const auto& c : cand) ++hist[digit_of(c.key, shift)];
     const auto [bin, left] = boundary(hist.data(), need);
     need = left;
     std::size_t m = 0;
     for (const auto& c : cand) {
-      const auto d = static_cast<std::size_t>((c.key >> shift) & 0xFFFFu);
+      const std::size_t d = digit_of(c.key, shift);
       if (d > bin) {
         out[c.pos] = 1;  // ranks above the boundary: kept
       } else if (d == bin) {
@@ -266,12 +289,128 @@ void refine(std::vector<candidate<K>> cand, std::size_t need, int shift, std::ui
   for (std::size_t i = need; i < cand.size(); ++i) out[cand[i].pos] = 1;
 }
 
+// The undecided bytes of out[0, n) (all of one key): the first `need` in index order are
+// pruned, the rest kept. Counted a block at a time so that the loops vectorise: whole blocks
+// before the need-th undecided map 2 -> 0, whole blocks after it 2 -> 1.
+inline void prune_first_undecided(std::uint8_t* out, std::size_t n, std::size_t need) noexcept {
+  constexpr std::size_t kBlock = 4096;
+  std::size_t at = 0;
+  for (; at < n; at += kBlock) {
+    const std::size_t c = std::min(kBlock, n - at);
+    std::uint8_t* o = out + at;
+    std::size_t undecided = 0;
+    for (std::size_t i = 0; i < c; ++i) undecided += static_cast<std::size_t>(o[i] >> 1);
+    if (undecided > need) break;
+    for (std::size_t i = 0; i < c; ++i) o[i] = static_cast<std::uint8_t>(o[i] & 1u);
+    need -= undecided;
+  }
+  if (at < n) {  // the block holding the last pruned one
+    const std::size_t c = std::min(kBlock, n - at);
+    std::uint8_t* o = out + at;
+    for (std::size_t i = 0; i < c; ++i) {
+      if (o[i] == kUndecided) {
+        o[i] = need != 0 ? 0 : 1;
+        need -= need != 0 ? 1 : 0;
+      }
+    }
+    at += c;
+  }
+  for (; at < n; ++at) out[at] = static_cast<std::uint8_t>(out[at] != 0);
+}
+
+// Calls a callable with each chunk (keys, count, pos) of a source.
+template <class K, class Fn>
+class fn_sink final : public chunk_sink<K> {
+ public:
+  explicit fn_sink(Fn& fn) noexcept : fn_(fn) {}
+  void take(const K* keys, std::size_t count, std::size_t pos) override { fn_(keys, count, pos); }
+
+ private:
+  Fn& fn_;
+};
+
+template <class K>
+int highest_bit(K x) noexcept {  // x != 0
+  int b = 0;
+  for (auto v = static_cast<std::uint64_t>(x); v > 1; v >>= 1) ++b;
+  return b;
+}
+
+// Ranks the undecided elements of out (marked kUndecided, keys in [lo, hi], one bin of the
+// digits already ranked), pruning `need` of them, without copying them anywhere: while
+// their keys differ, one pass histograms the highest digit in which lo and hi differ (all
+// undecided keys share the digits above it, since they lie between lo and hi) and a second
+// decides every undecided element outside that digit's boundary bin. Then all are equal
+// and the first `need` in index order are pruned. visit(fn) calls fn(keys, count, pos) over
+// all n keys in chunks, in index order. At most key_bits / 16 rounds; none when the
+// boundary bin holds one key (the common case for ties).
+template <class K, class Visit>
+void settle_in_place(const Visit& visit, std::size_t n, std::size_t need, K lo, K hi, std::uint8_t* out) {
+  std::vector<std::size_t> hist;
+  while (lo != hi) {
+    const int shift = highest_bit<K>(static_cast<K>(lo ^ hi)) / kDigitBits * kDigitBits;
+    hist.assign(kBins, 0);
+    visit([&](const K* keys, std::size_t count, std::size_t pos) {
+      const std::uint8_t* o = out + pos;
+      for (std::size_t i = 0; i < count; ++i) {
+        if (o[i] == kUndecided) ++hist[digit_of(keys[i], shift)];
+      }
+    });
+    const auto split = boundary(hist.data(), need);
+    const std::size_t bin = split.first;
+    need = split.second;
+    K next_lo = std::numeric_limits<K>::max(), next_hi = 0;
+    visit([&](const K* keys, std::size_t count, std::size_t pos) {
+      std::uint8_t* o = out + pos;
+      for (std::size_t i = 0; i < count; ++i) {
+        if (o[i] != kUndecided) continue;
+        const std::size_t d = digit_of(keys[i], shift);
+        if (d != bin) {
+          o[i] = d > bin ? 1 : 0;
+        } else {
+          next_lo = std::min(next_lo, keys[i]);
+          next_hi = std::max(next_hi, keys[i]);
+        }
+      }
+    });
+    lo = next_lo;
+    hi = next_hi;
+  }
+  prune_first_undecided(out, n, need);
+}
+
+// Pass 2 of select_prune with the boundary bin copied out: decides every element outside
+// the boundary bin, collects the bin's `count` elements as candidates and ranks them.
+template <class K, class P>
+void collect_and_refine(const key_source<K>& src, std::size_t bin, std::size_t need, std::size_t count,
+                        std::uint8_t* out) {
+  constexpr int top_shift = key_bits<K> > kDigitBits ? key_bits<K> - kDigitBits : 0;
+  std::vector<candidate<K, P>> cand;
+  cand.reserve(count);
+  const K b = static_cast<K>(bin);
+  auto classify = [&](const K* keys, std::size_t c, std::size_t pos) {
+    std::uint8_t* o = out + pos;
+    for (std::size_t i = 0; i < c; ++i) {
+      const K d = static_cast<K>(keys[i] >> top_shift);
+      o[i] = static_cast<std::uint8_t>((d > b) & (keys[i] != kSentinel<K>));
+    }
+    for (std::size_t i = 0; i < c; ++i) {
+      if (static_cast<K>(keys[i] >> top_shift) == b) cand.push_back({keys[i], static_cast<P>(pos + i)});
+    }
+  };
+  fn_sink<K, decltype(classify)> s(classify);
+  src.produce(s);
+  refine<K, P>(std::move(cand), need, top_shift - kDigitBits, out);
+}
+
 // Writes out[i] = 1 (kept) or 0 (pruned or excluded) for the src.size() keys of src,
 // pruning the k lowest (key, index) among the `eligible` non-sentinel keys.
 // Preconditions (checked by callers): k <= eligible, eligible = number of non-sentinel keys.
+// small_threshold and candidate_limit (the largest boundary bin copied out as candidates;
+// kAutoLimit = n / kCandidateShare) choose the path; tests force each one.
 template <class K>
 void select_prune(const key_source<K>& src, std::size_t eligible, std::size_t k, std::uint8_t* out,
-                  std::size_t small_threshold = kSmallSelection) {
+                  std::size_t small_threshold = kSmallSelection, std::size_t candidate_limit = kAutoLimit) {
   const std::size_t n = src.size();
   if (n == 0) return;
 
@@ -329,35 +468,46 @@ void select_prune(const key_source<K>& src, std::size_t eligible, std::size_t k,
     s.h = hist.data();
     src.produce(s);
   }
-  const auto [bin, need] = boundary(hist.data(), k);
+  const auto split = boundary(hist.data(), k);
+  const std::size_t bin = split.first;
+  const std::size_t need = split.second;
 
-  // Pass 2: decide every element outside the boundary bin; collect the boundary bin.
-  std::vector<candidate<K>> cand;
-  {
-    struct classify final : chunk_sink<K> {
-      std::uint8_t* out = nullptr;
-      K boundary = 0;
-      std::vector<candidate<K>>* cand = nullptr;
-      void take(const K* keys, std::size_t count, std::size_t pos) override {
-        std::uint8_t* o = out + pos;
-        const K b = boundary;
-        for (std::size_t i = 0; i < count; ++i) {
-          const K d = static_cast<K>(keys[i] >> top_shift);
-          o[i] = static_cast<std::uint8_t>((d > b) & (keys[i] != kSentinel<K>));
-        }
-        for (std::size_t i = 0; i < count; ++i) {
-          if (static_cast<K>(keys[i] >> top_shift) == b) cand->push_back({keys[i], pos + i});
-        }
-      }
-    } s;
-    s.out = out;
-    s.boundary = static_cast<K>(bin);
-    s.cand = &cand;
-    cand.reserve(hist[bin]);
-    src.produce(s);
+  // Pass 2: decide every element outside the boundary bin; then rank the bin's elements,
+  // copied out when they are few, else in place.
+  const std::size_t limit = candidate_limit == kAutoLimit ? n / kCandidateShare : candidate_limit;
+  if (hist[bin] <= limit) {
+    if (n <= 0xFFFFFFFFu) {
+      collect_and_refine<K, std::uint32_t>(src, bin, need, hist[bin], out);
+    } else {
+      collect_and_refine<K, std::size_t>(src, bin, need, hist[bin], out);
+    }
+    return;
   }
-
-  refine<K>(std::move(cand), need, top_shift - kDigitBits, out);
+  const K b = static_cast<K>(bin);
+  K lo = std::numeric_limits<K>::max(), hi = 0;
+  auto mark = [&](const K* keys, std::size_t count, std::size_t pos) {
+    std::uint8_t* o = out + pos;
+    K l = lo, h = hi;
+    for (std::size_t i = 0; i < count; ++i) {
+      const K key = keys[i];
+      const K d = static_cast<K>(key >> top_shift);
+      const bool in = d == b;
+      o[i] = static_cast<std::uint8_t>(static_cast<unsigned>((d > b) & (key != kSentinel<K>)) |
+                                       static_cast<unsigned>(in) << 1);
+      const K sel = static_cast<K>(K{0} - static_cast<K>(in));  // all ones in the bin
+      l = std::min(l, static_cast<K>(key | static_cast<K>(~sel)));  // branch-free: ties and
+      h = std::max(h, static_cast<K>(key & sel));                     // others interleave
+    }
+    lo = l;
+    hi = h;
+  };
+  fn_sink<K, decltype(mark)> s(mark);
+  src.produce(s);
+  const auto visit = [&src](auto&& fn) {
+    fn_sink<K, std::remove_reference_t<decltype(fn)>> sink(fn);
+    src.produce(sink);
+  };
+  settle_in_place<K>(visit, n, need, lo, hi, out);
 }
 
 // The same selection when every one of n < 2^32 elements is a candidate and key_at(i)
@@ -365,7 +515,8 @@ void select_prune(const key_source<K>& src, std::size_t eligible, std::size_t k,
 // two interleaved histograms (fewer store-to-load stalls when neighbours share a bin) and
 // no chunk buffer. Gives exactly select_prune's result.
 template <class K, class KeyAt>
-void select_prune_indexed(std::size_t n, std::size_t k, const KeyAt& key_at, std::uint8_t* out) {
+void select_prune_indexed(std::size_t n, std::size_t k, const KeyAt& key_at, std::uint8_t* out,
+                          std::size_t candidate_limit = kAutoLimit) {
   constexpr int top_shift = key_bits<K> > kDigitBits ? key_bits<K> - kDigitBits : 0;
   if (k == 0 || k == n) {
     if (n != 0) std::memset(out, k == 0 ? 1 : 0, n);
@@ -379,20 +530,46 @@ void select_prune_indexed(std::size_t n, std::size_t k, const KeyAt& key_at, std
   }
   if (i < n) ++h0[static_cast<std::size_t>(key_at(i) >> top_shift)];
   for (std::size_t b = 0; b < kBins; ++b) h0[b] += h1[b];
-  const auto [bin, need] = boundary(h0.data(), k);
+  const auto split = boundary(h0.data(), k);
+  const std::size_t bin = split.first;
+  const std::size_t need = split.second;
   const K b = static_cast<K>(bin);
-  std::vector<candidate<K>> cand;
-  cand.reserve(h0[bin]);
-  for (std::size_t at = 0; at < n; at += kChunk) {
-    const std::size_t c = std::min(kChunk, n - at);
-    std::uint8_t* o = out + at;
-    for (std::size_t j = 0; j < c; ++j) o[j] = static_cast<std::uint8_t>(static_cast<K>(key_at(at + j) >> top_shift) > b);
-    for (std::size_t j = 0; j < c; ++j) {
-      const K key = key_at(at + j);
-      if (static_cast<K>(key >> top_shift) == b) cand.push_back({key, at + j});
+  const std::size_t limit = candidate_limit == kAutoLimit ? n / kCandidateShare : candidate_limit;
+  if (h0[bin] <= limit) {
+    std::vector<candidate<K, std::uint32_t>> cand;
+    cand.reserve(h0[bin]);
+    for (std::size_t at = 0; at < n; at += kChunk) {
+      const std::size_t c = std::min(kChunk, n - at);
+      std::uint8_t* o = out + at;
+      for (std::size_t j = 0; j < c; ++j) o[j] = static_cast<std::uint8_t>(static_cast<K>(key_at(at + j) >> top_shift) > b);
+      for (std::size_t j = 0; j < c; ++j) {
+        const K key = key_at(at + j);
+        if (static_cast<K>(key >> top_shift) == b) cand.push_back({key, static_cast<std::uint32_t>(at + j)});
+      }
     }
+    refine<K, std::uint32_t>(std::move(cand), need, top_shift - kDigitBits, out);
+    return;
   }
-  refine<K>(std::move(cand), need, top_shift - kDigitBits, out);
+  // A crowded boundary bin (ties): marked and ranked in place.
+  K lo = std::numeric_limits<K>::max(), hi = 0;
+  for (std::size_t j = 0; j < n; ++j) {
+    const K key = key_at(j);
+    const K d = static_cast<K>(key >> top_shift);
+    const bool in = d == b;
+    out[j] = static_cast<std::uint8_t>(static_cast<unsigned>(d > b) | static_cast<unsigned>(in) << 1);
+    const K sel = static_cast<K>(K{0} - static_cast<K>(in));
+    lo = std::min(lo, static_cast<K>(key | static_cast<K>(~sel)));
+    hi = std::max(hi, static_cast<K>(key & sel));
+  }
+  const auto visit = [&key_at, n](auto&& fn) {
+    K keys[kChunk];
+    for (std::size_t at = 0; at < n; at += kChunk) {
+      const std::size_t c = std::min(kChunk, n - at);
+      for (std::size_t j = 0; j < c; ++j) keys[j] = key_at(at + j);
+      fn(static_cast<const K*>(keys), c, at);
+    }
+  };
+  settle_in_place<K>(visit, n, need, lo, hi, out);
 }
 
 // random_key(seed, i) for i < 2^32 with the per-seed key words computed once.

@@ -7,10 +7,13 @@
 //   random_structured   random_structured(amount, dim)  a seeded random key of (seed, c)
 //   channel_norms       prune._compute_norm             (the norms themselves)
 //
-// n: any p > 0 or inf_norm (max |w|); n = 1 and 2 are the usual choices. Norms are computed
-// in double with scaling by the channel's largest |w| (no overflow for any p), so they rank
-// exactly as PyTorch's float32 norms whenever those are not within rounding of each other.
-// A channel containing NaN has norm NaN and ranks above every other (pruned last).
+// n: as torch.norm's p: any p > 0, inf_norm (max |w|), -inf_norm (min |w|) or 0 (the count
+// of non-zero elements); n = 1 and 2 are the usual choices. Norms are computed in double
+// with scaling by the channel's largest |w| (no overflow for any p), so they rank exactly
+// as PyTorch's float32 norms whenever those are not within rounding of each other. A
+// channel containing NaN has norm NaN and ranks above every other (pruned last), except
+// for n = 0, where a NaN counts as one non-zero (NaN != 0, as in torch). Equal norms (often
+// with n = 0 or -inf_norm) prune the lower channel index first.
 //
 // The count is round(amount * C) channels (amount.hpp) of the C candidates. With a prior
 // mask, channels it already pruned entirely are not candidates, and the result keeps
@@ -42,10 +45,11 @@ inline constexpr double inf_norm = std::numeric_limits<double>::infinity();
 
 namespace detail {
 
+// torch.norm's orders: p > 0 (inf_norm too), 0 and -inf_norm; not NaN or other p <= 0.
 inline void require_norm_order(double p, const char* who) {
-  if (!(p > 0.0)) {  // NaN too
-    throw std::invalid_argument(std::string(who) + ": norm order n = " + std::to_string(p) +
-                                " is not positive (use 1, 2, any p > 0, or inf_norm)");
+  if (!(p > 0.0 || p == 0.0 || p == -inf_norm)) {
+    throw std::invalid_argument(std::string(who) + ": norm order n = " + shortest_decimal(p) +
+                                " is not valid (use 1, 2, any p > 0, inf_norm, -inf_norm or 0)");
   }
 }
 
@@ -54,7 +58,6 @@ template <class T>
 std::vector<double> norms_along(const tensor_ref<const T>& v, std::size_t axis, double p) {
   const std::size_t r = v.rank();
   const std::size_t channels = v.shape[axis];
-  std::vector<double> big(channels, 0.0);  // max |w| per channel; NaN if any is NaN
   const auto visit = [&](auto&& fn) {
     for_each_indexed_run(v, [&](const T* q, std::ptrdiff_t stride, std::size_t len, std::size_t,
                                 const std::size_t* index) {
@@ -64,6 +67,27 @@ std::vector<double> norms_along(const tensor_ref<const T>& v, std::size_t axis, 
       }
     });
   };
+  if (p == 0.0) {
+    // The number of non-zeros, as torch.norm(p=0) counts them: NaN != 0, so a NaN counts
+    // as one non-zero and does not make this "norm" NaN.
+    std::vector<double> count(channels, 0.0);
+    visit([&](std::size_t c, double x) { count[c] += x != 0.0 ? 1.0 : 0.0; });
+    return count;
+  }
+  if (p == -inf_norm) {
+    // min |w| (torch.norm(p=-inf)); NaN if any is NaN. A channel with no elements (another
+    // axis of length 0) has norm 0, as for every other n.
+    std::vector<double> small(channels, v.size() == 0 ? 0.0 : inf_norm);
+    visit([&](std::size_t c, double x) {
+      if (std::isnan(x) || std::isnan(small[c])) {
+        small[c] = std::numeric_limits<double>::quiet_NaN();
+      } else if (x < small[c]) {
+        small[c] = x;
+      }
+    });
+    return small;
+  }
+  std::vector<double> big(channels, 0.0);  // max |w| per channel; NaN if any is NaN
   visit([&](std::size_t c, double x) {
     if (std::isnan(x) || std::isnan(big[c])) {
       big[c] = std::numeric_limits<double>::quiet_NaN();
@@ -200,6 +224,24 @@ template <class W>
 mask ln_structured(const W& w, amount a, double n, int axis, const mask& prior) {
   detail::require_viewable<W>();
   return detail::ln_mask(cview(w), a, n, axis, &prior);
+}
+// Importance-score pruning (PyTorch's importance_scores=): channels ranked by the Ln norms
+// of the scores, which must have w's shape (checked first; any scalar type or storage
+// order); returns ln_structured(importance_scores, amount, n, axis[, prior]).
+template <class W, class S, std::enable_if_t<is_viewable_v<const S>, int> = 0>
+mask ln_structured(const W& w, amount a, double n, int axis, const S& importance_scores) {
+  detail::require_viewable<W>();
+  const auto s = cview(importance_scores);
+  detail::require_scores_shape(cview(w).shape, s.shape, "lowprec::prune::ln_structured");
+  return detail::ln_mask(s, a, n, axis, nullptr);
+}
+template <class W, class S, std::enable_if_t<is_viewable_v<const S>, int> = 0>
+mask ln_structured(const W& w, amount a, double n, int axis, const S& importance_scores,
+                   const mask& prior) {
+  detail::require_viewable<W>();
+  const auto s = cview(importance_scores);
+  detail::require_scores_shape(cview(w).shape, s.shape, "lowprec::prune::ln_structured");
+  return detail::ln_mask(s, a, n, axis, &prior);
 }
 
 // Prunes round(amount * C) channels along `axis`, chosen by a seeded random key per channel.
