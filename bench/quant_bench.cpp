@@ -1,6 +1,6 @@
 // Throughput of lowprec's quantizers at 64 Ki (L2) and 16 Mi (DRAM) elements: the SIMD
-// int8 / int4 absmax block kernels, their scalar definition, fp8, ggml Q8_0 (lowprec's
-// scalar reproduction of ggml's reference), PyTorch-style affine, and the allocating N-d
+// int8 / int4 / fp8 absmax block kernels, their scalar definition, ggml Q8_0 (lowprec's
+// scalar reproduction of ggml's reference), PyTorch-style affine (SIMD), and the N-d
 // front (quantize() into a quantized_tensor).
 //
 // Counters: items_per_second = elements; bytes_per_second = bytes read + written (floats,
@@ -65,7 +65,7 @@ std::size_t scale_bytes(std::size_t n, std::size_t block) {
   return lq::block_count(n, block) * sizeof(float);
 }
 
-// ---- absmax blocks (SIMD for int8 and int4, scalar for fp8) -----------------------------
+// ---- absmax blocks (SIMD for int8, int4 and fp8) ----------------------------------------
 
 void quantize_blocks(benchmark::State& state, code_format f, std::size_t block) {
   const auto n = static_cast<std::size_t>(state.range(0));
@@ -110,6 +110,9 @@ void BM_int4_dequantize_block32(benchmark::State& s) { dequantize_blocks(s, code
 void BM_fp8_e4m3fn_quantize_block32(benchmark::State& s) {
   quantize_blocks(s, code_format::fp8_e4m3fn, 32);
 }
+void BM_fp8_e4m3fn_dequantize_block32(benchmark::State& s) {
+  dequantize_blocks(s, code_format::fp8_e4m3fn, 32);
+}
 void BM_int8_quantize_block32_scalar(benchmark::State& s) {
   quantize_blocks_scalar<code_format::int8>(s, 32);
 }
@@ -117,7 +120,7 @@ void BM_int4_quantize_block32_scalar(benchmark::State& s) {
   quantize_blocks_scalar<code_format::int4>(s, 32);
 }
 
-// ---- ggml Q8_0 (scalar, ggml's reference formulas) and affine ------------------------------
+// ---- ggml Q8_0 (scalar, ggml's reference formulas) and affine (SIMD) ----------------------
 
 void BM_ggml_q8_0_quantize(benchmark::State& state) {
   const auto n = static_cast<std::size_t>(state.range(0));
@@ -133,6 +136,17 @@ void BM_uint8_affine_quantize_block32(benchmark::State& state) {
   measure(state, n, 4 * n + n + scale_bytes(n, 32) + n / 32, [&] {
     lq::quantize_affine_blocks(x, n, 32, code_format::uint8, codes.p,
                                reinterpret_cast<float*>(scales.p), zps.p);
+  });
+}
+
+void BM_uint8_affine_dequantize_block32(benchmark::State& state) {
+  const auto n = static_cast<std::size_t>(state.range(0));
+  aligned_bytes codes(n), scales(scale_bytes(n, 32)), zps(n / 32 + 1), out(4 * n);
+  lq::quantize_affine_blocks(gaussian(n), n, 32, code_format::uint8, codes.p,
+                             reinterpret_cast<float*>(scales.p), zps.p);
+  measure(state, n, n + scale_bytes(n, 32) + n / 32 + 4 * n, [&] {
+    lq::dequantize_affine_blocks(codes.p, reinterpret_cast<const float*>(scales.p), zps.p, n, 32,
+                                 code_format::uint8, reinterpret_cast<float*>(out.p));
   });
 }
 
@@ -159,10 +173,12 @@ BENCHMARK(BM_int4_quantize_block32)->Apply(sizes);
 BENCHMARK(BM_int4_quantize_block64)->Apply(sizes);
 BENCHMARK(BM_int4_dequantize_block32)->Apply(sizes);
 BENCHMARK(BM_fp8_e4m3fn_quantize_block32)->Apply(sizes);
+BENCHMARK(BM_fp8_e4m3fn_dequantize_block32)->Apply(sizes);
 BENCHMARK(BM_int8_quantize_block32_scalar)->Apply(sizes);
 BENCHMARK(BM_int4_quantize_block32_scalar)->Apply(sizes);
 BENCHMARK(BM_ggml_q8_0_quantize)->Apply(sizes);
 BENCHMARK(BM_uint8_affine_quantize_block32)->Apply(sizes);
+BENCHMARK(BM_uint8_affine_dequantize_block32)->Apply(sizes);
 BENCHMARK(BM_quantize_tensor_int8_block32)->Apply(sizes);
 
 }  // namespace

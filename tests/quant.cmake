@@ -15,6 +15,8 @@ lowprec_add_test(quant_ggml_test LABEL quant SOURCES quant/ggml_test.cpp)
 lowprec_add_test(quant_eigen_test LABEL quant SOURCES quant/eigen_test.cpp)
 # SIMD = scalar: every compiled Highway target the CPU supports, in one binary.
 lowprec_add_test(quant_absmax_simd_test LABEL quant SOURCES quant/absmax_simd_test.cpp TIMEOUT 600)
+lowprec_add_test(quant_affine_fp8_simd_test LABEL quant SOURCES quant/affine_fp8_simd_test.cpp
+                 TIMEOUT 900)
 lowprec_add_test(quant_odr_test LABEL quant
                  SOURCES quant/odr_test.cpp quant/odr_test_second_tu.cpp)
 

@@ -109,6 +109,25 @@ TEST_CASE("zero is exact under every zero point", "[quant]") {
   }
 }
 
+TEST_CASE("a given scale so small that 1/scale overflows still encodes 0 as the zero point",
+          "[quant]") {
+  // 1 / 2^-140 is +Inf in float: 0 * Inf would be NaN, and NaN -> int is undefined.
+  const float tiny = std::ldexp(1.0f, -140);
+  const std::vector<float> x{0.0f, -0.0f, 1e-30f, -1e-30f, 0.0f, 0.0f, 0.0f, 0.0f,
+                             0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 5.0f};
+  for (const code_format f : {code_format::uint8, code_format::uint4}) {
+    const int zp = f == code_format::uint8 ? 100 : 9;
+    const int qmax = f == code_format::uint8 ? 255 : 15;
+    std::vector<std::uint8_t> codes(lq::code_bytes(f, x.size()), 0xEE);
+    lq::quantize_affine(x.data(), x.size(), lq::qparams{tiny, zp}, f, codes.data());
+    for (std::size_t i = 0; i < x.size(); ++i) {
+      const int c = f == code_format::uint4 ? (codes[i / 2] >> (4 * (i % 2))) & 15 : codes[i];
+      INFO("format " << lq::to_string(f) << ", element " << i << " = " << x[i]);
+      CHECK(c == (x[i] > 0.0f ? qmax : (x[i] < 0.0f ? 0 : zp)));
+    }
+  }
+}
+
 TEST_CASE("NaN encodes as the zero point, Inf as qmax/qmin; neither moves the qparams",
           "[quant]") {
   const float inf = std::numeric_limits<float>::infinity();

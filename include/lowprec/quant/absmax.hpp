@@ -14,10 +14,10 @@
 // subnormal scale whose reciprocal could overflow to infinity; the scale/2 bound still
 // holds. NaN and Inf never influence the scale (see codes.hpp for their codes).
 //
-// This header has the 1-D block quantizers over raw buffers: int8, and int4 with an even
-// block size, run Highway kernels (simd/quant-inl.hpp) chosen at run time for the CPU,
-// bit-identical to the scalar definition (quant/blocks.hpp); fp8 and odd int4 blocks run
-// the scalar definition. Including this header brings in lowprec's SIMD hub
+// This header has the 1-D block quantizers over raw buffers: int8, fp8 and int4 with an
+// even block size run Highway kernels (simd/quant-inl.hpp) chosen at run time for the CPU,
+// bit-identical to the scalar definition (quant/blocks.hpp); odd int4 blocks run the
+// scalar definition. Including this header brings in lowprec's SIMD hub
 // (detail/simd.hpp: one copy of lowprec's kernels per target per translation unit; see
 // there for LOWPREC_STATIC_DISPATCH). The N-d front with every granularity is
 // quantized_tensor.hpp.
@@ -42,10 +42,13 @@ LOWPREC_SIMD_EXPORT(QuantQuantizeInt8Blocks);
 LOWPREC_SIMD_EXPORT(QuantDequantizeInt8Blocks);
 LOWPREC_SIMD_EXPORT(QuantQuantizeInt4Blocks);
 LOWPREC_SIMD_EXPORT(QuantDequantizeInt4Blocks);
+LOWPREC_SIMD_EXPORT(QuantQuantizeFp8Blocks);
+LOWPREC_SIMD_EXPORT(QuantDequantizeFp8Blocks);
 
 // The formats and block sizes with a SIMD kernel.
 inline bool has_kernel(code_format f, std::size_t block) noexcept {
-  return f == code_format::int8 || (f == code_format::int4 && block % 2 == 0);
+  return f == code_format::int8 || f == code_format::fp8_e4m3fn ||
+         f == code_format::fp8_e5m2 || (f == code_format::int4 && block % 2 == 0);
 }
 }  // namespace detail
 
@@ -61,8 +64,10 @@ inline void quantize_absmax_blocks(const float* x, std::size_t n, std::size_t bl
     using namespace detail;  // the dispatch tables
     if (f == code_format::int8) {
       LOWPREC_SIMD_CALL(QuantQuantizeInt8Blocks)(x, n, block, codes, scales);
-    } else {
+    } else if (f == code_format::int4) {
       LOWPREC_SIMD_CALL(QuantQuantizeInt4Blocks)(x, n, block, codes, scales);
+    } else {
+      LOWPREC_SIMD_CALL(QuantQuantizeFp8Blocks)(x, n, block, f, codes, scales);
     }
     return;
   }
@@ -84,8 +89,10 @@ inline void dequantize_absmax_blocks(const std::uint8_t* codes, const float* sca
     using namespace detail;  // the dispatch tables
     if (f == code_format::int8) {
       LOWPREC_SIMD_CALL(QuantDequantizeInt8Blocks)(codes, scales, n, block, out);
-    } else {
+    } else if (f == code_format::int4) {
       LOWPREC_SIMD_CALL(QuantDequantizeInt4Blocks)(codes, scales, n, block, out);
+    } else {
+      LOWPREC_SIMD_CALL(QuantDequantizeFp8Blocks)(codes, scales, n, block, f, out);
     }
     return;
   }

@@ -16,6 +16,13 @@
 // observer fails an assertion on NaN); NaN encodes as zp, +-Inf as qmax/qmin. One
 // deliberate deviation: when M+ - m- overflows float (a range wider than FLT_MAX), the
 // scale is M+/(qmax-qmin) - m-/(qmax-qmin), finite, where PyTorch's would be infinite.
+//
+// The buffer functions run Highway kernels (simd/quant-inl.hpp) chosen at run time for the
+// CPU, bit-identical to the scalar definitions below (detail::quantize_affine_blocks_scalar,
+// detail::dequantize_affine_blocks_scalar, quantize_affine_run): the block min/max and the
+// encode / decode are vector code, the qparams of each block are affine_qparams itself.
+// uint4 with an odd block size (blocks that start mid-byte) runs the scalar definition.
+// Including this header brings in lowprec's SIMD hub (detail/simd.hpp).
 #pragma once
 
 #include <cfloat>
@@ -25,6 +32,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "lowprec/detail/simd.hpp"
 #include "lowprec/quant/blocks.hpp"
 #include "lowprec/quant/codes.hpp"
 #include "lowprec/quant/scheme.hpp"
@@ -115,6 +123,43 @@ void quantize_affine_run(const float* x, std::size_t first, std::size_t count, q
   }
 }
 
+// The scalar definition of quantize_affine_blocks / dequantize_affine_blocks (F uint8 or
+// uint4), which the kernels reproduce bit for bit.
+template <code_format F>
+void quantize_affine_blocks_scalar(const float* x, std::size_t n, std::size_t block,
+                                   std::uint8_t* codes, float* scales,
+                                   std::uint8_t* zero_points) {
+  for (std::size_t b = 0, start = 0; start < n; ++b, start += block) {
+    const std::size_t len = n - start < block ? n - start : block;
+    const finite_range r = finite_minmax(x + start, len);
+    const qparams p = affine_qparams(r.min, r.max, F);
+    scales[b] = p.scale;
+    zero_points[b] = static_cast<std::uint8_t>(p.zero_point);
+    quantize_affine_run<F>(x, start, len, p, codes);
+  }
+}
+
+template <code_format F>
+void dequantize_affine_blocks_scalar(const std::uint8_t* codes, const float* scales,
+                                     const std::uint8_t* zero_points, std::size_t n,
+                                     std::size_t block, float* out) noexcept {
+  for (std::size_t b = 0, start = 0; start < n; ++b, start += block) {
+    const std::size_t end = n - start < block ? n : start + block;
+    for (std::size_t j = start; j < end; ++j) {
+      out[j] = decode_affine(get_code<F>(codes, j), scales[b], zero_points[b]);
+    }
+  }
+}
+
+LOWPREC_SIMD_EXPORT(QuantAffineMinMaxBlocks);
+LOWPREC_SIMD_EXPORT(QuantEncodeAffineBlocks);
+LOWPREC_SIMD_EXPORT(QuantDequantizeAffineBlocks);
+
+// uint4 blocks must start on a byte for the kernels: an even block size, or one block.
+inline bool has_affine_kernel(code_format f, std::size_t n, std::size_t block) noexcept {
+  return f == code_format::uint8 || block % 2 == 0 || n <= block;
+}
+
 }  // namespace detail
 
 // PyTorch's quantize_per_tensor on a buffer: codes of x[0, n) under given qparams
@@ -125,12 +170,11 @@ inline void quantize_affine(const float* x, std::size_t n, qparams p, code_forma
                             std::uint8_t* codes) {
   detail::check_affine_format("lowprec::quant::quantize_affine", f);
   detail::check_qparams("lowprec::quant::quantize_affine", p, f, 0, false);
-  visit_format(f, [&](auto tag) {
-    constexpr code_format F = decltype(tag)::value;
-    if constexpr (F == code_format::uint8 || F == code_format::uint4) {
-      detail::quantize_affine_run<F>(x, 0, n, p, codes);
-    }
-  });
+  if (n == 0) return;
+  using namespace detail;  // the dispatch tables
+  const float scale = p.scale;
+  const auto zp = static_cast<std::uint8_t>(p.zero_point);
+  LOWPREC_SIMD_CALL(QuantEncodeAffineBlocks)(x, n, n, f, &scale, &zp, codes);  // one block
 }
 
 // Observer + quantizer on blocks of `block` consecutive elements of x[0, n) (the last
@@ -144,19 +188,34 @@ inline void quantize_affine_blocks(const float* x, std::size_t n, std::size_t bl
     throw std::invalid_argument("lowprec::quant::quantize_affine_blocks: block is 0; a block "
                                 "needs at least one element");
   }
-  visit_format(f, [&](auto tag) {
-    constexpr code_format F = decltype(tag)::value;
-    if constexpr (F == code_format::uint8 || F == code_format::uint4) {
-      for (std::size_t b = 0, start = 0; start < n; ++b, start += block) {
-        const std::size_t len = n - start < block ? n - start : block;
-        const finite_range r = finite_minmax(x + start, len);
-        const qparams p = affine_qparams(r.min, r.max, F);
-        scales[b] = p.scale;
-        zero_points[b] = static_cast<std::uint8_t>(p.zero_point);
-        detail::quantize_affine_run<F>(x, start, len, p, codes);
+  if (n == 0) return;
+  if (!detail::has_affine_kernel(f, n, block)) {
+    visit_format(f, [&](auto tag) {
+      constexpr code_format F = decltype(tag)::value;
+      if constexpr (F == code_format::uint4) {
+        detail::quantize_affine_blocks_scalar<F>(x, n, block, codes, scales, zero_points);
       }
+    });
+    return;
+  }
+  // Chunks of blocks: min/max kernel, qparams per block (affine_qparams), encode kernel.
+  using namespace detail;  // the dispatch tables
+  constexpr std::size_t kChunk = 64;
+  float lo[kChunk], hi[kChunk];
+  const std::size_t total = block_count(n, block);
+  for (std::size_t b0 = 0; b0 < total; b0 += kChunk) {
+    const std::size_t count = total - b0 < kChunk ? total - b0 : kChunk;
+    const std::size_t start = b0 * block;
+    const std::size_t len = n - start < count * block ? n - start : count * block;
+    LOWPREC_SIMD_CALL(QuantAffineMinMaxBlocks)(x + start, len, block, lo, hi);
+    for (std::size_t k = 0; k < count; ++k) {
+      const qparams p = affine_qparams(lo[k], hi[k], f);  // = that of finite_minmax's range
+      scales[b0 + k] = p.scale;
+      zero_points[b0 + k] = static_cast<std::uint8_t>(p.zero_point);
     }
-  });
+    LOWPREC_SIMD_CALL(QuantEncodeAffineBlocks)(x + start, len, block, f, scales + b0,
+                                               zero_points + b0, codes + code_bytes(f, start));
+  }
 }
 
 // The inverse of either: out[j] = (code_j - zp) * scale of its block.
@@ -168,17 +227,18 @@ inline void dequantize_affine_blocks(const std::uint8_t* codes, const float* sca
     throw std::invalid_argument("lowprec::quant::dequantize_affine_blocks: block is 0; a "
                                 "block needs at least one element");
   }
-  visit_format(f, [&](auto tag) {
-    constexpr code_format F = decltype(tag)::value;
-    if constexpr (F == code_format::uint8 || F == code_format::uint4) {
-      for (std::size_t b = 0, start = 0; start < n; ++b, start += block) {
-        const std::size_t end = n - start < block ? n : start + block;
-        for (std::size_t j = start; j < end; ++j) {
-          out[j] = decode_affine(detail::get_code<F>(codes, j), scales[b], zero_points[b]);
-        }
+  if (n == 0) return;
+  if (!detail::has_affine_kernel(f, n, block)) {
+    visit_format(f, [&](auto tag) {
+      constexpr code_format F = decltype(tag)::value;
+      if constexpr (F == code_format::uint4) {
+        detail::dequantize_affine_blocks_scalar<F>(codes, scales, zero_points, n, block, out);
       }
-    }
-  });
+    });
+    return;
+  }
+  using namespace detail;  // the dispatch tables
+  LOWPREC_SIMD_CALL(QuantDequantizeAffineBlocks)(codes, scales, zero_points, n, block, f, out);
 }
 
 }  // namespace lowprec::quant

@@ -121,8 +121,12 @@ inline std::uint8_t encode_affine(float x, float inv_scale, int zero_point) noex
   if (std::fabs(x) > FLT_MAX) return static_cast<std::uint8_t>(x > 0 ? qmax : qmin);
   // Clamping t to [qmin - zp - 1, qmax - zp + 1] first changes no result (anything
   // beyond still clamps to qmin or qmax below) and keeps t in round_half_even's range.
-  const float t = detail::clamp_float(x * inv_scale, static_cast<float>(qmin - zero_point - 1),
-                                      static_cast<float>(qmax - zero_point + 1));
+  // x * inv_scale is NaN only for x = 0 under an infinite inv_scale (a user scale below
+  // 2^-128): that 0 is code zero_point like every other 0.
+  float t = x * inv_scale;
+  if (t != t) t = 0.0f;
+  t = detail::clamp_float(t, static_cast<float>(qmin - zero_point - 1),
+                          static_cast<float>(qmax - zero_point + 1));
   const int q = zero_point + static_cast<int>(detail::round_half_even(t));
   return static_cast<std::uint8_t>(q < qmin ? qmin : (q > qmax ? qmax : q));
 }

@@ -1,6 +1,7 @@
-// Per-target Highway kernels behind lowprec::quant's absmax block quantizers (absmax.hpp):
-// int8 quantize and dequantize, int4 quantize and dequantize. Included once per SIMD
-// target by detail/simd.hpp; users include lowprec/quant/absmax.hpp.
+// Per-target Highway kernels behind lowprec::quant's block quantizers: absmax (absmax.hpp)
+// int8, int4, fp8_e4m3fn and fp8_e5m2 quantize and dequantize; affine (affine.hpp) uint8
+// and uint4 finite min/max, encode and decode. Included once per SIMD target by
+// detail/simd.hpp; users include lowprec/quant/absmax.hpp or affine.hpp.
 //
 // Invariant: every output byte and float equals the scalar definition in quant/blocks.hpp
 // and quant/codes.hpp, on every target, for every input. How each step stays exact:
@@ -24,6 +25,40 @@
 // Cost per 32-element int8 block on AVX2 (8 lanes): absmax pass 4 loads, 4 and, 3 max and
 // a 6-op lane reduction; code pass 4 loads + multiplies, 4 rounds, 4 adds, 3 ConcatEven
 // (about 12 shuffles and masks) and one 32-byte store; plus 2 divisions per 8 blocks.
+//
+// fp8 (e4m3fn, e5m2) absmax: the same block pass and scales (QuantizeBlocksChunked, NaN/Inf
+// blocks to the scalar definition); codes are convert-inl.hpp's EncodeF32 of t = x * inv
+// with nearest-even rounding and saturating overflow (narrow_consts of exactly
+// small_float::from(t, nearest_even, saturate), the scalar definition); values are
+// DecodeToF32 (exact) times the scale. Both are held equal to small_float by the convert
+// tests; this file adds nothing to the rounding.
+//
+// affine (uint8, uint4), the scalar definition in codes.hpp / affine.hpp:
+//   step             scalar definition                 kernel
+//   block min / max  finite_minmax, then min(m, 0),    min / max of the lanes with NaN and
+//                    max(M, 0) in affine_qparams       Inf replaced by 0: exactly min(m, 0)
+//                                                      and max(M, 0) (also with no finite
+//                                                      element: both 0, as finite_minmax)
+//   qparams          affine_qparams (scalar)           the same function, per block
+//   NaN              code zp                           t = 0 where t != t (inv is finite
+//                                                      and > 0, so only NaN x gives NaN t)
+//   +-Inf, finite    clamp(t, qmin-zp-1, qmax-zp+1),   clamp(t, qmin-zp, qmax-zp), round,
+//                    round, + zp, clamp(qmin, qmax)    + zp: the same integer (rounding is
+//                                                      monotone and the bounds are integers)
+//   nearest even     magic add                         x86: roundps, then + (1.5*2^23 + zp),
+//                                                      exact; elsewhere (t + 1.5*2^23): the
+//                                                      add rounds; then + zp, exact. (A tie
+//                                                      rounds to the even integer of t, not
+//                                                      of zp + t, as PyTorch.)
+//   value            float(q - zp) * scale             int32 q - zp, ConvertTo, hn::Mul
+// A block whose 1 / scale is not finite (a given scale below 2^-128) runs the scalar
+// definition. uint4 packs code pairs as int4 does; blocks must start on a byte (even
+// block sizes; affine.hpp runs odd ones on the scalar definition).
+//
+// EMU128 (clang without -m flags) runs the scalar definition for fp8, as convert-inl.hpp
+// does: EncodeF32 emulated with arrays is no faster, and under ASan/UBSan it compiles for
+// minutes. g++'s 1-lane SCALAR target runs the fp8 kernels (without the 4-vector
+// narrowing); it has no uint4 vector path (one lane cannot hold a code pair).
 
 // ---- Target-independent part (normal include guard) ----------------------------------
 #ifndef LOWPREC_SIMD_QUANT_INL_COMMON_
@@ -33,7 +68,10 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <type_traits>
 
+#include "lowprec/fp8.hpp"
+#include "lowprec/policy.hpp"
 #include "lowprec/quant/blocks.hpp"
 #include "lowprec/quant/codes.hpp"
 
@@ -48,6 +86,10 @@
 #endif
 
 #include <hwy/highway.h>
+
+// EncodeF32 / DecodeToF32 (fp8). kernels-inl.hpp includes it first; re-including it for
+// the same target is a no-op (per-target toggle), so this only documents the dependency.
+#include "lowprec/simd/convert-inl.hpp"
 
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC push_options
@@ -386,6 +428,271 @@ HWY_MAYBE_UNUSED static void DequantizeInt4Blocks(const std::uint8_t* HWY_RESTRI
 #endif
 }
 
+// ---- fp8 (e4m3fn, e5m2) ------------------------------------------------------------------
+
+template <code_format F>
+using Fp8FormatOf = std::conditional_t<F == code_format::fp8_e4m3fn, ::lowprec::fp8_e4m3fn_format,
+                                       ::lowprec::fp8_e5m2_format>;
+
+template <code_format F>
+HWY_MAYBE_UNUSED static void QuantizeFp8Blocks(const float* HWY_RESTRICT x, std::size_t n,
+                                        std::size_t block, std::uint8_t* HWY_RESTRICT codes,
+                                        float* HWY_RESTRICT scales) {
+#if HWY_TARGET == HWY_EMU128
+  ::lowprec::quant::detail::quantize_absmax_blocks_scalar<F>(x, n, block, codes, scales);
+#else
+  using Format = Fp8FormatOf<F>;
+  const DF df;
+  const DI di;
+  const hn::RebindToUnsigned<DF> du;
+  const hn::Rebind<std::uint8_t, DF> d8;
+  const std::size_t N = hn::Lanes(df);
+  // small_float::from(t, nearest_even, saturate): the scalar definition's conversion.
+  const ::lowprec::detail::narrow_consts c =
+      ::lowprec::detail::make_narrow_consts<Format>(::lowprec::rounding::nearest_even,
+                                                    ::lowprec::overflow::saturate);
+  QuantizeBlocksChunked<F>(x, n, block, codes, scales,
+                           [&](const float* HWY_RESTRICT p, std::size_t len, float inv,
+                               std::size_t start) {
+    // Finite block: |t| <= format max * (1 + 2^-22), so no NaN/Inf reaches EncodeF32.
+    const auto vinv = hn::Set(df, inv);
+    const auto rnd = hn::Zero(du);
+    std::uint8_t* HWY_RESTRICT out = codes + start;
+    const auto encode = [&](std::size_t i) {
+      return hn::BitCast(di, convert_kernels::EncodeF32<Format>(
+                                 du, hn::BitCast(du, hn::Mul(hn::LoadU(df, p + i), vinv)), rnd, c));
+    };
+    std::size_t i = 0;
+#if HWY_TARGET != HWY_SCALAR
+    const hn::Repartition<std::int8_t, DF> d8x4;  // 4N lanes
+    for (; i + 4 * N <= len; i += 4 * N) {
+      const auto c0 = encode(i), c1 = encode(i + N), c2 = encode(i + 2 * N), c3 = encode(i + 3 * N);
+      hn::StoreU(LowBytes4(c0, c1, c2, c3), d8x4, reinterpret_cast<std::int8_t*>(out + i));
+    }
+#endif
+    for (; i + N <= len; i += N) hn::StoreU(hn::DemoteTo(d8, encode(i)), d8, out + i);
+    for (; i < len; ++i) out[i] = ::lowprec::quant::encode_absmax<F>(p[i], inv);
+  });
+#endif
+}
+
+template <code_format F>
+HWY_MAYBE_UNUSED static void DequantizeFp8Blocks(const std::uint8_t* HWY_RESTRICT codes,
+                                          const float* HWY_RESTRICT scales, std::size_t n,
+                                          std::size_t block, float* HWY_RESTRICT out) {
+#if HWY_TARGET == HWY_EMU128
+  ::lowprec::quant::detail::dequantize_absmax_blocks_scalar<F>(codes, scales, n, block, out);
+#else
+  using Format = Fp8FormatOf<F>;
+  const DF df;
+  const hn::RebindToUnsigned<DF> du;
+  const hn::Rebind<std::uint8_t, DF> d8;
+  const std::size_t N = hn::Lanes(df);
+  for (std::size_t b = 0, start = 0; start < n; ++b, start += block) {
+    const std::size_t end = n - start < block ? n : start + block;
+    const float scale = scales[b];
+    const auto vs = hn::Set(df, scale);
+    std::size_t i = start;
+    for (; i + N <= end; i += N) {
+      const auto v = convert_kernels::DecodeToF32<Format>(du, hn::PromoteTo(du, hn::LoadU(d8, codes + i)));
+      hn::StoreU(hn::Mul(hn::BitCast(df, v), vs), df, out + i);
+    }
+    for (; i < end; ++i) out[i] = ::lowprec::quant::decode_absmax<F>(codes[i], scale);
+  }
+#endif
+}
+
+// ---- affine (uint8, uint4) ---------------------------------------------------------------
+
+// lo = min(0, finite p[i]) and hi = max(0, finite p[i]) over i < len (NaN, Inf left out).
+HWY_INLINE void ZeroFiniteMinMax(const float* HWY_RESTRICT p, std::size_t len, float& lo_out,
+                                 float& hi_out) {
+  const DF df;
+  const std::size_t N = hn::Lanes(df);
+  const auto big = hn::Set(df, FLT_MAX);
+  auto lo0 = hn::Zero(df), lo1 = hn::Zero(df), hi0 = hn::Zero(df), hi1 = hn::Zero(df);
+  std::size_t i = 0;
+  for (; i + 2 * N <= len; i += 2 * N) {
+    const auto v0 = hn::LoadU(df, p + i);
+    const auto v1 = hn::LoadU(df, p + i + N);
+    const auto f0 = hn::IfThenElseZero(hn::Le(hn::Abs(v0), big), v0);
+    const auto f1 = hn::IfThenElseZero(hn::Le(hn::Abs(v1), big), v1);
+    lo0 = hn::Min(lo0, f0);
+    hi0 = hn::Max(hi0, f0);
+    lo1 = hn::Min(lo1, f1);
+    hi1 = hn::Max(hi1, f1);
+  }
+  if (i + N <= len) {
+    const auto v0 = hn::LoadU(df, p + i);
+    const auto f0 = hn::IfThenElseZero(hn::Le(hn::Abs(v0), big), v0);
+    lo0 = hn::Min(lo0, f0);
+    hi0 = hn::Max(hi0, f0);
+    i += N;
+  }
+  float lo = hn::GetLane(hn::MinOfLanes(df, hn::Min(lo0, lo1)));
+  float hi = hn::GetLane(hn::MaxOfLanes(df, hn::Max(hi0, hi1)));
+  for (; i < len; ++i) {
+    const float v = p[i];
+    if (v >= -FLT_MAX && v <= FLT_MAX) {
+      lo = v < lo ? v : lo;
+      hi = v > hi ? v : hi;
+    }
+  }
+  lo_out = lo;
+  hi_out = hi;
+}
+
+// Codes of p[0, len) under (inv, zp) into out (4-bit: element 0 in the low nibble of
+// out[0]). inv must be finite (and > 0).
+template <code_format F>
+HWY_INLINE void EncodeAffineRun(const float* HWY_RESTRICT p, std::size_t len, float inv, int zp,
+                                std::uint8_t* HWY_RESTRICT out) {
+  constexpr int qmin = ::lowprec::quant::info(F).qmin;
+  constexpr int qmax = ::lowprec::quant::info(F).qmax;
+  const DF df;
+  const DI di;
+  const std::size_t N = hn::Lanes(df);
+  const auto vinv = hn::Set(df, inv);
+  const auto lo = hn::Set(df, static_cast<float>(qmin - zp));
+  const auto hi = hn::Set(df, static_cast<float>(qmax - zp));
+#if LOWPREC_QUANT_HW_ROUND
+  const auto bias = hn::Set(df, 12582912.0f + static_cast<float>(zp));  // exact
+#else
+  const auto magic = hn::Set(df, 12582912.0f);
+  const auto vzp = hn::Set(df, static_cast<float>(zp));
+#endif
+  // 1.5 * 2^23 + q as bits: q = the code, 0..qmax, in the low byte.
+  const auto biased = [&](std::size_t i) {
+    auto t = hn::Mul(hn::LoadU(df, p + i), vinv);
+    t = hn::IfThenElseZero(hn::Eq(t, t), t);  // NaN -> 0 -> zp
+    t = hn::Min(hn::Max(t, lo), hi);
+#if LOWPREC_QUANT_HW_ROUND
+    return hn::BitCast(di, hn::Add(hn::Round(t), bias));
+#else
+    return hn::BitCast(di, hn::Add(hn::Add(t, magic), vzp));
+#endif
+  };
+  std::size_t i = 0;
+  if constexpr (F == code_format::uint8) {
+    const hn::Rebind<std::uint8_t, DF> d8;
+#if HWY_TARGET != HWY_SCALAR
+    const hn::Repartition<std::int8_t, DF> d8x4;  // 4N lanes
+    for (; i + 4 * N <= len; i += 4 * N) {
+      const auto b0 = biased(i), b1 = biased(i + N), b2 = biased(i + 2 * N), b3 = biased(i + 3 * N);
+      hn::StoreU(LowBytes4(b0, b1, b2, b3), d8x4, reinterpret_cast<std::int8_t*>(out + i));
+    }
+#endif
+    for (; i + N <= len; i += N) {
+      hn::StoreU(hn::DemoteTo(d8, hn::Sub(biased(i), hn::Set(di, 0x4B400000))), d8, out + i);
+    }
+  } else {
+#if HWY_TARGET != HWY_SCALAR  // (one lane cannot hold a pair of codes)
+    const hn::Rebind<std::int16_t, DF> d16;                 // N lanes
+    const hn::Repartition<std::uint32_t, decltype(d16)> dp;  // N/2 lanes: one code pair each
+    const hn::Rebind<std::uint8_t, decltype(dp)> d8;         // N/2 lanes: one byte each
+    const hn::RebindToSigned<decltype(dp)> dpi;
+    const hn::Repartition<std::uint16_t, DF> dw;       // 2N lanes: one code pair each
+    const hn::RebindToSigned<decltype(dw)> dwi;
+    const hn::Rebind<std::uint8_t, decltype(dw)> dwb;  // 2N lanes: one byte each
+    // As int4: byte k = code 2k | code 2k+1 << 4 (codes are 0..15: no masking of signs).
+    for (; i + 4 * N <= len; i += 4 * N) {
+      const auto b0 = biased(i), b1 = biased(i + N), b2 = biased(i + 2 * N), b3 = biased(i + 3 * N);
+      const auto u = hn::BitCast(dw, LowBytes4(b0, b1, b2, b3));
+      const auto byte = hn::Or(hn::And(u, hn::Set(dw, 0x000Fu)),
+                               hn::And(hn::ShiftRight<4>(u), hn::Set(dw, 0x00F0u)));
+      hn::StoreU(hn::DemoteTo(dwb, hn::BitCast(dwi, byte)), dwb, out + i / 2);
+    }
+    for (; i + N <= len; i += N) {
+      const auto q = hn::Sub(biased(i), hn::Set(di, 0x4B400000));
+      const auto pair = hn::BitCast(dp, hn::DemoteTo(d16, q));
+      const auto byte = hn::Or(hn::And(pair, hn::Set(dp, 0x0Fu)),
+                               hn::And(hn::ShiftRight<12>(pair), hn::Set(dp, 0xF0u)));
+      hn::StoreU(hn::DemoteTo(d8, hn::BitCast(dpi, byte)), d8, out + i / 2);
+    }
+#endif
+  }
+  for (; i < len; ++i) {
+    ::lowprec::quant::detail::put_code<F>(out, i, ::lowprec::quant::encode_affine<F>(p[i], inv, zp));
+  }
+}
+
+// lo[k], hi[k] of block k of x[0, n) (see ZeroFiniteMinMax).
+HWY_MAYBE_UNUSED static void AffineMinMaxBlocks(const float* HWY_RESTRICT x, std::size_t n,
+                                                std::size_t block, float* HWY_RESTRICT lo,
+                                                float* HWY_RESTRICT hi) {
+  for (std::size_t b = 0, start = 0; start < n; ++b, start += block) {
+    const std::size_t len = n - start < block ? n - start : block;
+    ZeroFiniteMinMax(x + start, len, lo[b], hi[b]);
+  }
+}
+
+// Codes of x[0, n) in blocks under given scales and zero points (block even for uint4
+// unless n <= block).
+template <code_format F>
+HWY_MAYBE_UNUSED static void EncodeAffineBlocks(const float* HWY_RESTRICT x, std::size_t n,
+                                         std::size_t block, const float* HWY_RESTRICT scales,
+                                         const std::uint8_t* HWY_RESTRICT zero_points,
+                                         std::uint8_t* HWY_RESTRICT codes) {
+  for (std::size_t b = 0, start = 0; start < n; ++b, start += block) {
+    const std::size_t len = n - start < block ? n - start : block;
+    const float inv = 1.0f / scales[b];
+    const int zp = zero_points[b];
+    std::uint8_t* HWY_RESTRICT out = codes + ::lowprec::quant::code_bytes(F, start);
+    if (inv <= FLT_MAX) {
+      EncodeAffineRun<F>(x + start, len, inv, zp, out);
+    } else {  // scale below 2^-128: the scalar definition (t = 0 * inf is NaN there)
+      for (std::size_t j = 0; j < len; ++j) {
+        ::lowprec::quant::detail::put_code<F>(out, j,
+                                              ::lowprec::quant::encode_affine<F>(x[start + j], inv, zp));
+      }
+    }
+  }
+}
+
+template <code_format F>
+HWY_MAYBE_UNUSED static void DequantizeAffineBlocks(const std::uint8_t* HWY_RESTRICT codes,
+                                             const float* HWY_RESTRICT scales,
+                                             const std::uint8_t* HWY_RESTRICT zero_points,
+                                             std::size_t n, std::size_t block,
+                                             float* HWY_RESTRICT out) {
+  const DF df;
+  const DI di;
+  const std::size_t N = hn::Lanes(df);
+  for (std::size_t b = 0, start = 0; start < n; ++b, start += block) {
+    const std::size_t len = n - start < block ? n - start : block;
+    const float scale = scales[b];
+    const int zp = zero_points[b];
+    const auto vs = hn::Set(df, scale);
+    const auto vzp = hn::Set(di, zp);
+    std::size_t i = 0;
+    if constexpr (F == code_format::uint8) {
+      const hn::Rebind<std::uint8_t, DF> d8;
+      for (; i + N <= len; i += N) {
+        const auto q = hn::PromoteTo(di, hn::LoadU(d8, codes + start + i));
+        hn::StoreU(hn::Mul(hn::ConvertTo(df, hn::Sub(q, vzp)), vs), df, out + start + i);
+      }
+    } else {
+#if HWY_TARGET != HWY_SCALAR
+      const hn::Rebind<std::uint16_t, DF> d16;                 // N lanes
+      const hn::Repartition<std::uint32_t, decltype(d16)> dp;  // N/2 lanes
+      const hn::Rebind<std::uint8_t, decltype(dp)> d8;         // N/2 lanes
+      for (; i + N <= len; i += N) {
+        // Byte k -> uint32 lane (hi nibble << 16 | lo nibble): uint16 lanes = codes 2k, 2k+1.
+        const auto bytes = hn::PromoteTo(dp, hn::LoadU(d8, codes + (start + i) / 2));
+        const auto spread = hn::Or(hn::And(bytes, hn::Set(dp, 0x0Fu)),
+                                   hn::ShiftLeft<12>(hn::And(bytes, hn::Set(dp, 0xF0u))));
+        const auto q = hn::PromoteTo(di, hn::BitCast(d16, spread));
+        hn::StoreU(hn::Mul(hn::ConvertTo(df, hn::Sub(q, vzp)), vs), df, out + start + i);
+      }
+#endif
+    }
+    for (std::size_t j = start + i; j < start + len; ++j) {
+      out[j] = ::lowprec::quant::decode_affine(::lowprec::quant::detail::get_code<F>(codes, j), scale,
+                                               zp);
+    }
+  }
+}
+
 }  // namespace quant_kernels
 
 // Exported entry points (names unique across lowprec's kernel files).
@@ -408,6 +715,58 @@ HWY_MAYBE_UNUSED static void QuantDequantizeInt4Blocks(const std::uint8_t* packe
                                                        const float* scales, std::size_t n,
                                                        std::size_t block, float* out) {
   quant_kernels::DequantizeInt4Blocks(packed, scales, n, block, out);
+}
+
+using ::lowprec::quant::code_format;
+
+// fp8: f is fp8_e4m3fn or fp8_e5m2.
+HWY_MAYBE_UNUSED static void QuantQuantizeFp8Blocks(const float* x, std::size_t n,
+                                                    std::size_t block, code_format f,
+                                                    std::uint8_t* codes, float* scales) {
+  if (f == code_format::fp8_e4m3fn) {
+    quant_kernels::QuantizeFp8Blocks<code_format::fp8_e4m3fn>(x, n, block, codes, scales);
+  } else {
+    quant_kernels::QuantizeFp8Blocks<code_format::fp8_e5m2>(x, n, block, codes, scales);
+  }
+}
+HWY_MAYBE_UNUSED static void QuantDequantizeFp8Blocks(const std::uint8_t* codes,
+                                                      const float* scales, std::size_t n,
+                                                      std::size_t block, code_format f,
+                                                      float* out) {
+  if (f == code_format::fp8_e4m3fn) {
+    quant_kernels::DequantizeFp8Blocks<code_format::fp8_e4m3fn>(codes, scales, n, block, out);
+  } else {
+    quant_kernels::DequantizeFp8Blocks<code_format::fp8_e5m2>(codes, scales, n, block, out);
+  }
+}
+// affine: f is uint8 or uint4 (uint4: block even, or n <= block).
+HWY_MAYBE_UNUSED static void QuantAffineMinMaxBlocks(const float* x, std::size_t n,
+                                                     std::size_t block, float* lo, float* hi) {
+  quant_kernels::AffineMinMaxBlocks(x, n, block, lo, hi);
+}
+HWY_MAYBE_UNUSED static void QuantEncodeAffineBlocks(const float* x, std::size_t n,
+                                                     std::size_t block, code_format f,
+                                                     const float* scales,
+                                                     const std::uint8_t* zero_points,
+                                                     std::uint8_t* codes) {
+  if (f == code_format::uint8) {
+    quant_kernels::EncodeAffineBlocks<code_format::uint8>(x, n, block, scales, zero_points, codes);
+  } else {
+    quant_kernels::EncodeAffineBlocks<code_format::uint4>(x, n, block, scales, zero_points, codes);
+  }
+}
+HWY_MAYBE_UNUSED static void QuantDequantizeAffineBlocks(const std::uint8_t* codes,
+                                                         const float* scales,
+                                                         const std::uint8_t* zero_points,
+                                                         std::size_t n, std::size_t block,
+                                                         code_format f, float* out) {
+  if (f == code_format::uint8) {
+    quant_kernels::DequantizeAffineBlocks<code_format::uint8>(codes, scales, zero_points, n, block,
+                                                              out);
+  } else {
+    quant_kernels::DequantizeAffineBlocks<code_format::uint4>(codes, scales, zero_points, n, block,
+                                                              out);
+  }
 }
 
 #undef LOWPREC_QUANT_HW_ROUND
