@@ -18,10 +18,10 @@
 // AMD Zen 2/3 (about 10 cycles for 8 lanes), which sets the 8-bit rate there. AVX-512
 // (measured on AMD Zen 5, 16 lanes): the 256-entry decodes are register permutes instead
 // (RegisterTable256); the two encode gathers remain and take about half of an 8-bit step
-// (the step ran twice as fast with them stubbed out). A permute binary search of the thresholds
-// instead of the bucket gather, with 7-8 dependent permute-compare levels, was measured
-// slower even four vectors at a time; so was interleaving one block's encode with the
-// next block's update.
+// (as an experiment, the step ran twice as fast with them replaced by plain loads). A
+// permute binary search of the thresholds instead of the bucket gather, with 7-8
+// dependent permute-compare levels, was measured slower even four vectors at a time; so
+// was interleaving one block's encode with the next block's update.
 // Tails (the last n mod N elements) go through the same vector code on a zero-padded
 // copy, so there is one code path per target.
 
