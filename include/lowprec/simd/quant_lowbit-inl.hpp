@@ -547,6 +547,86 @@ HWY_INLINE float Row(const Planes& tab, const std::uint8_t* HWY_RESTRICT codes,
   }
   return kFour ? Finish4(acc) : Finish8(acc);
 }
+#if HWY_ARCH_X86 && HWY_TARGET <= HWY_AVX3
+// 4-bit matvec with 16 lanes (AVX-512): the whole 16-entry table is one vector, so a code
+// is one TableLookupLanes (vpermps) from its value. The 16 code bytes of a group,
+// zero-extended to 32-bit lanes w, hold in lane j elements 2 j (w & 15) and 2 j + 1
+// (w >> 4): vector e accumulates partials r = 2 j, vector o partials r = 2 j + 1, with x
+// permuted to match (PermuteXEvenOdd). Per 32 elements: one load + zero-extend, 2 ops for
+// the nibbles, 2 vpermps, 2 multiplies (x loaded) and 2 adds; the 8-lane path above needs
+// 12 shuffles for the decode.
+inline void PermuteXEvenOdd(const float* x, std::size_t cols, float* xp) {
+  for (std::size_t k = 0; k < cols; k += 32) {
+    for (std::size_t j = 0; j < 16; ++j) {
+      xp[k + j] = x[k + 2 * j];
+      xp[k + 16 + j] = x[k + 2 * j + 1];
+    }
+  }
+}
+
+template <bool kFirst>
+HWY_INLINE void AccumulateEvenOdd(VF tab, const std::uint8_t* HWY_RESTRICT codes,
+                                  const float* HWY_RESTRICT xs, VF& qe, VF& qo) {
+  const DF df;
+  const DI di;
+  const hn::Full128<std::uint8_t> d8;
+  const hn::Rebind<std::uint32_t, decltype(d8)> du;
+  const auto w = hn::PromoteTo(du, hn::LoadU(d8, codes));
+  const VF ve = hn::TableLookupLanes(tab, hn::IndicesFromVec(df, hn::BitCast(di, hn::And(w, hn::Set(du, 0x0Fu)))));
+  const VF vo = hn::TableLookupLanes(tab, hn::IndicesFromVec(df, hn::BitCast(di, hn::ShiftRight<4>(w))));
+  const VF pe = hn::Mul(ve, hn::LoadU(df, xs));
+  const VF po = hn::Mul(vo, hn::LoadU(df, xs + 16));
+  qe = kFirst ? pe : hn::Add(qe, pe);
+  qo = kFirst ? po : hn::Add(qo, po);
+}
+
+// One row of 4-bit codes times PermuteXEvenOdd(x). The tree's step 16 pairs lane j of e
+// (r = 2 j) with lane j + 8 (r = 2 j + 16), and likewise in o: one add of the vector
+// halves each; the remaining 16 partials are interleaved back into r order.
+HWY_INLINE float RowEvenOdd(VF tab, const std::uint8_t* HWY_RESTRICT codes,
+                            const float* HWY_RESTRICT xs, const float* HWY_RESTRICT s,
+                            std::size_t nb, std::size_t block) {
+  const DF df;
+  VF ae = hn::Zero(df), ao = hn::Zero(df);
+  for (std::size_t b = 0; b < nb; ++b) {
+    const std::size_t k0 = b * block;
+    VF qe, qo;
+    AccumulateEvenOdd<true>(tab, codes + k0 / 2, xs + k0, qe, qo);
+    for (std::size_t k = k0 + 32; k < k0 + block; k += 32) {
+      AccumulateEvenOdd<false>(tab, codes + k / 2, xs + k, qe, qo);
+    }
+    const VF vs = hn::Set(df, s[b]);
+    ae = hn::Add(ae, hn::Mul(vs, qe));
+    ao = hn::Add(ao, hn::Mul(vs, qo));
+  }
+  const hn::Half<DF> dh;
+  HWY_ALIGN float te[8], to[8];
+  hn::Store(hn::Add(hn::LowerHalf(dh, ae), hn::UpperHalf(dh, ae)), dh, te);
+  hn::Store(hn::Add(hn::LowerHalf(dh, ao), hn::UpperHalf(dh, ao)), dh, to);
+  float p[16];
+  for (std::size_t j = 0; j < 8; ++j) {
+    p[2 * j] = te[j];
+    p[2 * j + 1] = to[j];
+  }
+  for (std::size_t st = 8; st >= 1; st /= 2) {
+    for (std::size_t j = 0; j < st; ++j) p[j] = p[j] + p[j + st];
+  }
+  return p[0];
+}
+
+HWY_INLINE void FusedMatVec4EvenOdd(const lqd::fused_args& a, const float* HWY_RESTRICT x,
+                                    float* HWY_RESTRICT y) {
+  const std::size_t nb = a.cols / a.block;
+  std::vector<float> s(nb);
+  std::vector<float> xp(a.cols);
+  PermuteXEvenOdd(x, a.cols, xp.data());
+  const VF tab = hn::LoadU(DF(), a.table16);
+  for (std::size_t i = 0; i < a.rows; ++i) {
+    for (std::size_t b = 0; b < nb; ++b) s[b] = lqd::fused_block_scale(a, i * nb + b);
+    y[i] = RowEvenOdd(tab, a.codes + i * (a.cols / 2), xp.data(), s.data(), nb, a.block);
+  }
+}
+#endif  // AVX3
 #endif  // LOWPREC_LOWBIT_SIMD
 
 // y[c * rows + i] = W row i times input c, for m inputs x[c * cols ...].
@@ -558,6 +638,12 @@ HWY_MAYBE_UNUSED static void FusedMatMat(const lqd::fused_args& a, const float* 
 #if !LOWPREC_LOWBIT_SIMD
   lqd::fused_matmat_reference(a, x, m, y);
 #else
+#if HWY_ARCH_X86 && HWY_TARGET <= HWY_AVX3
+  if (m == 1 && a.four_bit) {
+    FusedMatVec4EvenOdd(a, x, y);
+    return;
+  }
+#endif
   const DF8 df;
   const std::size_t nb = a.cols / a.block;
   std::vector<float> s(nb);
