@@ -15,7 +15,9 @@
 //              byte arrangement for the decode (FusedElement), matched by a permuted
 //              copy of x made once per call. The first tree steps are vector adds.
 // SCALAR and scalable targets run the scalar definition. Encode vectors are capped at 16
-// lanes, decode and fused vectors at 8 (a 32-element group is 16 code bytes).
+// lanes, decode and fused vectors at 8 (a 32-element group is 16 code bytes), except on
+// AVX-512, where the 16-entry table is one vector: dequantize and the 4-bit matvec use 16
+// lanes and one vpermps per 16 codes (Dequantize16, FusedMatVec4EvenOdd).
 // Contraction is off (GCC pragma below) so no multiply and add fuse on FMA targets.
 // Cost on AVX2 per 32 elements: encode ~70 ops + 14 to pack; decode 14 shuffles + 2 ops;
 // fused 4-bit 12 shuffles + 3 ops + 4 mul + 4 add (+ 4 mul, 4 add per block).
@@ -397,30 +399,38 @@ HWY_MAYBE_UNUSED static void Dequantize16(const std::uint8_t* HWY_RESTRICT packe
   {
     static_assert(kN == 16, "AVX-512: 16 float lanes");
     // 16 lanes (AVX-512): the whole 16-entry table is one vector, so a code is one
-    // TableLookupLanes (vpermps) away from its value. 32 elements (16 code bytes): the
-    // bytes are shuffled so that, zero-extended to 32-bit lanes w, the low nibbles
-    // (elements 2 j) and high nibbles (2 j + 1) interleave within each 128-bit block into
-    // elements 0..15 (InterleaveLower) and 16..31 (InterleaveUpper) in order:
-    // lane 4 k + {0, 1, 2, 3} holds byte {2 k, 2 k + 1, 8 + 2 k, 9 + 2 k}.
+    // permute (vpermps, which reads only the low 4 bits of each index lane) away from its
+    // value. 32 elements (16 code bytes, broadcast to every 128-bit block): a byte shuffle
+    // puts byte i / 2 (vector 0) or 8 + i / 2 (vector 1) in the low byte of lane i, and a
+    // per-lane shift by 4 in odd lanes brings the high nibble (element 2 j + 1) down:
+    // 11 ops per 32 elements, elements in order.
     const DF df;
-    const hn::Full128<std::uint8_t> d8;
-    const hn::Rebind<std::uint32_t, decltype(d8)> du;
-    const DI di;
-    alignas(16) static constexpr std::uint8_t kOrder[16] = {0, 1, 8,  9,  2, 3, 10, 11,
-                                                            4, 5, 12, 13, 6, 7, 14, 15};
-    const auto order = hn::Load(d8, kOrder);
-    const VF tab = hn::LoadU(df, cb.padded_values().data());
-    const auto low4 = hn::Set(du, 0x0Fu);
+    alignas(64) static constexpr std::uint8_t kPick[2][64] = {
+        {0, 128, 128, 128, 0, 128, 128, 128, 1, 128, 128, 128, 1, 128, 128, 128,
+         2, 128, 128, 128, 2, 128, 128, 128, 3, 128, 128, 128, 3, 128, 128, 128,
+         4, 128, 128, 128, 4, 128, 128, 128, 5, 128, 128, 128, 5, 128, 128, 128,
+         6, 128, 128, 128, 6, 128, 128, 128, 7, 128, 128, 128, 7, 128, 128, 128},
+        {8, 128, 128, 128, 8, 128, 128, 128, 9, 128, 128, 128, 9, 128, 128, 128,
+         10, 128, 128, 128, 10, 128, 128, 128, 11, 128, 128, 128, 11, 128, 128, 128,
+         12, 128, 128, 128, 12, 128, 128, 128, 13, 128, 128, 128, 13, 128, 128, 128,
+         14, 128, 128, 128, 14, 128, 128, 128, 15, 128, 128, 128, 15, 128, 128, 128}};
+    alignas(64) static constexpr std::uint32_t kShift[16] = {0, 4, 0, 4, 0, 4, 0, 4,
+                                                             0, 4, 0, 4, 0, 4, 0, 4};
+    const __m512i pick0 = _mm512_load_si512(kPick[0]);
+    const __m512i pick1 = _mm512_load_si512(kPick[1]);
+    const __m512i shift = _mm512_load_si512(kShift);
+    const __m512 tab = hn::LoadU(df, cb.padded_values().data()).raw;
     for (std::size_t b = 0, start = 0; start < n; ++b, start += block) {
       const std::size_t end = n - start < block ? n : start + block;
-      const VF vs = hn::Set(df, absmax[b]);
+      const __m512 vs = _mm512_set1_ps(absmax[b]);
       std::size_t j = start;  // even: blocks are powers of two >= 32
       for (; j + 32 <= end; j += 32) {
-        const auto w = hn::PromoteTo(du, hn::TableLookupBytes(hn::LoadU(d8, packed + j / 2), order));
-        const VF lo = hn::TableLookupLanes(tab, hn::IndicesFromVec(df, hn::BitCast(di, hn::And(w, low4))));
-        const VF hi = hn::TableLookupLanes(tab, hn::IndicesFromVec(df, hn::BitCast(di, hn::ShiftRight<4>(w))));
-        hn::StoreU(hn::Mul(hn::InterleaveLower(df, lo, hi), vs), df, out + j);
-        hn::StoreU(hn::Mul(hn::InterleaveUpper(df, lo, hi), vs), df, out + j + 16);
+        const __m512i bytes = _mm512_broadcast_i32x4(
+            _mm_loadu_si128(reinterpret_cast<const __m128i*>(packed + j / 2)));
+        const __m512i i0 = _mm512_srlv_epi32(_mm512_shuffle_epi8(bytes, pick0), shift);
+        const __m512i i1 = _mm512_srlv_epi32(_mm512_shuffle_epi8(bytes, pick1), shift);
+        _mm512_storeu_ps(out + j, _mm512_mul_ps(_mm512_permutexvar_ps(i0, tab), vs));
+        _mm512_storeu_ps(out + j + 16, _mm512_mul_ps(_mm512_permutexvar_ps(i1, tab), vs));
       }
       for (; j < end; ++j) {
         out[j] = cb.value(static_cast<std::uint8_t>((packed[j / 2] >> ((j % 2) * 4)) & 0x0F)) *
