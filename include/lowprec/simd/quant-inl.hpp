@@ -215,6 +215,24 @@ HWY_INLINE std::int32_t AbsBitsMax(const float* HWY_RESTRICT p, std::size_t len)
   return m;
 }
 
+// Lane-wise maximum of |x|'s bits over the vectors of one block (block % N == 0): an
+// integer max, so NaN/Inf (bits >= 0x7F800000) survive it.
+HWY_INLINE hn::Vec<DI> BlockBitsMax(const float* HWY_RESTRICT p, std::size_t block) {
+  const DF df;
+  const DI di;
+  const std::size_t N = hn::Lanes(df);
+  auto m0 = hn::BitCast(di, hn::Abs(hn::LoadU(df, p)));
+  if (block == N) return m0;
+  auto m1 = hn::BitCast(di, hn::Abs(hn::LoadU(df, p + N)));
+  std::size_t i = 2 * N;
+  for (; i + 2 * N <= block; i += 2 * N) {
+    m0 = hn::Max(m0, hn::BitCast(di, hn::Abs(hn::LoadU(df, p + i))));
+    m1 = hn::Max(m1, hn::BitCast(di, hn::Abs(hn::LoadU(df, p + i + N))));
+  }
+  if (i < block) m0 = hn::Max(m0, hn::BitCast(di, hn::Abs(hn::LoadU(df, p + i))));
+  return hn::Max(m0, m1);
+}
+
 // bits[k] = AbsBitsMax(x + k * block, block) for k < count (all blocks full). With
 // 4 or 8 lanes and block % N == 0, N blocks at a time: each block's vector maximum, then
 // one transposing reduction for the N blocks (interleave 32-bit, then 64-bit lanes within
@@ -233,16 +251,7 @@ HWY_INLINE void AbsBitsMaxBlocks(const float* HWY_RESTRICT x, std::size_t count,
       for (; k + N <= count; k += N) {
         hn::Vec<DI> m[8];
         for (std::size_t j = 0; j < N; ++j) {
-          const float* HWY_RESTRICT p = x + (k + j) * block;
-          auto m0 = hn::BitCast(di, hn::Abs(hn::LoadU(df, p)));
-          auto m1 = hn::Zero(di);
-          std::size_t i = N;
-          for (; i + 2 * N <= block; i += 2 * N) {
-            m0 = hn::Max(m0, hn::BitCast(di, hn::Abs(hn::LoadU(df, p + i))));
-            m1 = hn::Max(m1, hn::BitCast(di, hn::Abs(hn::LoadU(df, p + i + N))));
-          }
-          if (i < block) m1 = hn::Max(m1, hn::BitCast(di, hn::Abs(hn::LoadU(df, p + i))));
-          m[j] = hn::Max(m0, m1);
+          m[j] = BlockBitsMax(x + (k + j) * block, block);
         }
         hn::Vec<DI> w[4];
         for (std::size_t j = 0; j < N / 2; ++j) {
@@ -269,32 +278,16 @@ HWY_INLINE void AbsBitsMaxBlocks(const float* HWY_RESTRICT x, std::size_t count,
   // 128-bit blocks brings each block's two remaining partials together in lane order:
   // 16 blocks in 47 ops instead of 16 cross-lane reductions and scalar moves.
   if constexpr (hn::MaxLanes(DF()) == 16) {
-    const DF df;
     const DI di;
     const hn::Repartition<std::int64_t, DI> d64;
     constexpr std::size_t N = 16;
     if (block % N == 0) {
       for (; k + N <= count; k += N) {
         hn::Vec<DI> m[16];
-        if (block == 2 * N) {  // block 32: two vectors, no loop
-          for (std::size_t j = 0; j < N; ++j) {
-            const float* HWY_RESTRICT p = x + (k + j) * 2 * N;
-            m[j] = hn::Max(hn::BitCast(di, hn::Abs(hn::LoadU(df, p))),
-                           hn::BitCast(di, hn::Abs(hn::LoadU(df, p + N))));  // integer max
-          }
+        if (block == 2 * N) {  // block 32: the loop below with a constant block
+          for (std::size_t j = 0; j < N; ++j) m[j] = BlockBitsMax(x + (k + j) * 2 * N, 2 * N);
         } else {
-          for (std::size_t j = 0; j < N; ++j) {
-            const float* HWY_RESTRICT p = x + (k + j) * block;
-            auto m0 = hn::BitCast(di, hn::Abs(hn::LoadU(df, p)));
-            auto m1 = hn::Zero(di);
-            std::size_t i = N;
-            for (; i + 2 * N <= block; i += 2 * N) {
-              m0 = hn::Max(m0, hn::BitCast(di, hn::Abs(hn::LoadU(df, p + i))));
-              m1 = hn::Max(m1, hn::BitCast(di, hn::Abs(hn::LoadU(df, p + i + N))));
-            }
-            if (i < block) m1 = hn::Max(m1, hn::BitCast(di, hn::Abs(hn::LoadU(df, p + i))));
-            m[j] = hn::Max(m0, m1);
-          }
+          for (std::size_t j = 0; j < N; ++j) m[j] = BlockBitsMax(x + (k + j) * block, block);
         }
         hn::Vec<DI> w[8];
         for (std::size_t j = 0; j < 8; ++j) {
