@@ -1,5 +1,7 @@
 // Throughput of lowprec::convert against memcpy, Eigen's element-wise cast and a plain
-// scalar loop, at 4 Ki (L1), 64 Ki (L2) and 16 Mi (DRAM) elements.
+// scalar loop, at 4 Ki (L1), 64 Ki (L2) and 16 Mi (DRAM) elements; beside them the
+// floors of floor_kernels.hpp (a vector copy of the same bytes, the bf16 data movement
+// without rounding), which show what ordinary vector stores reach against memcpy.
 //
 // Counters: bytes_per_second counts bytes read + written; x_memcpy is that rate divided by
 // memcpy's over the same number of bytes (B = n * (sizeof src + sizeof dst) / 2 copied,
@@ -20,6 +22,7 @@
 #include <type_traits>
 
 #include "lowprec/convert.hpp"
+#include "floor_kernels.hpp"
 #include "memcpy_baseline.hpp"
 
 namespace {
@@ -56,6 +59,8 @@ void fill(T* p, std::size_t n) {
     const float x = dist(g);
     if constexpr (std::is_same_v<T, float> || std::is_same_v<T, double>) {
       p[i] = static_cast<T>(x);
+    } else if constexpr (std::is_same_v<T, std::uint16_t>) {  // bf16 bits (the floors)
+      p[i] = bf16(x).bits();
     } else if constexpr (std::is_same_v<T, std::int8_t>) {
       p[i] = lowprec::round_to_int8(x * 32);
     } else {  // lowprec and Eigen 16-bit types
@@ -134,6 +139,25 @@ void bm_memcpy(benchmark::State& state) {
   });
 }
 
+// The floors (floor_kernels.hpp): a vector-load/store copy of the bytes a float <-> 16-bit
+// conversion moves (6 per element, so x_memcpy compares the two copies directly), and the
+// bf16 conversions' data movement without their rounding and NaN handling.
+void bm_floor_vector_copy(benchmark::State& state) {
+  const auto n = static_cast<std::size_t>(state.range(0));
+  const std::size_t bytes = 3 * n;
+  buffer src = allocate(bytes);
+  buffer dst = allocate(bytes);
+  std::memset(src.get(), 1, bytes);
+  lowprec_bench::vector_copy(src.get(), dst.get(), bytes);
+  const auto t0 = clock_type::now();
+  for (auto _ : state) {
+    lowprec_bench::vector_copy(src.get(), dst.get(), bytes);
+    benchmark::DoNotOptimize(dst.get());
+    benchmark::ClobberMemory();
+  }
+  report(state, n, 6, std::chrono::duration<double>(clock_type::now() - t0).count());
+}
+
 template <class F>
 void add(const std::string& name, F f) {
   auto* b = benchmark::RegisterBenchmark(name.c_str(), f);
@@ -164,6 +188,14 @@ void register_all() {
   add("convert/bf16_f32", [def](benchmark::State& s) { bm_convert<bf16, float>(s, def); });
   add("eigen/bfloat16_f32", bm_eigen<Eigen::bfloat16, float>);
   add("scalar/bf16_f32", bm_scalar<bf16, float>);
+
+  add("floor/vector_copy", bm_floor_vector_copy);
+  add("floor/f32_bf16_truncate", [](benchmark::State& s) {
+    run_benchmark<float, std::uint16_t>(s, lowprec_bench::f32_bf16_truncate);
+  });
+  add("floor/bf16_f32_shift", [](benchmark::State& s) {
+    run_benchmark<std::uint16_t, float>(s, lowprec_bench::bf16_f32_shift);
+  });
 
   add("convert/f32_fp16_saturate", [sat](benchmark::State& s) { bm_convert<float, fp16>(s, sat); });
   add("convert/f32_fp16_stochastic", [sr](benchmark::State& s) { bm_convert<float, fp16>(s, sr); });

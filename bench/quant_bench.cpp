@@ -1,7 +1,8 @@
 // Throughput of lowprec's quantizers at 64 Ki (L2) and 16 Mi (DRAM) elements: the SIMD
 // int8 / int4 / fp8 absmax block kernels, their scalar definition, ggml Q8_0 (lowprec's
-// scalar reproduction of ggml's reference), PyTorch-style affine (SIMD), and the N-d
-// front (quantize() into a quantized_tensor).
+// scalar reproduction of ggml's reference), PyTorch-style affine (SIMD), the N-d front
+// (quantize() into a quantized_tensor), and two floors for the int8 dequantize (a vector
+// copy of its bytes, the int8 -> float widening without scales).
 //
 // Counters: items_per_second = elements; bytes_per_second = bytes read + written (floats,
 // codes, scales); x_memcpy = memcpy's time to move the same number of bytes (copying half
@@ -24,6 +25,8 @@
 #include "lowprec/quant/affine.hpp"
 #include "lowprec/quant/ggml.hpp"
 #include "lowprec/quant/quantized_tensor.hpp"
+#include "floor_kernels.hpp"
+#include "lowprec/convert.hpp"
 #include "memcpy_baseline.hpp"
 
 namespace {
@@ -150,6 +153,27 @@ void BM_uint8_affine_dequantize_block32(benchmark::State& state) {
   });
 }
 
+// ---- floors for the int8 block-32 dequantize: the same bytes moved by a vector copy, and
+// the int8 -> float widening (lowprec::convert: no scale, no scale loads) -----------------
+
+std::size_t int8_dequant_bytes(std::size_t n) { return n + scale_bytes(n, 32) + 4 * n; }
+
+void BM_floor_vector_copy_int8_dequantize_bytes(benchmark::State& state) {
+  const auto n = static_cast<std::size_t>(state.range(0));
+  const std::size_t half = int8_dequant_bytes(n) / 2;
+  aligned_bytes from(half), to(half);
+  measure(state, n, 2 * half, [&] { lowprec_bench::vector_copy(from.p, to.p, half); });
+}
+
+void BM_floor_int8_to_float(benchmark::State& state) {
+  const auto n = static_cast<std::size_t>(state.range(0));
+  aligned_bytes codes(n), out(4 * n);
+  for (std::size_t i = 0; i < n; ++i) codes.p[i] = static_cast<unsigned char>(i * 37);
+  measure(state, n, n + 4 * n, [&] {
+    lowprec::convert(reinterpret_cast<const std::int8_t*>(codes.p), reinterpret_cast<float*>(out.p), n);
+  });
+}
+
 // ---- the N-d front: quantize() of a [n/4096, 4096] matrix into a new quantized_tensor ----
 
 void BM_quantize_tensor_int8_block32(benchmark::State& state) {
@@ -180,6 +204,8 @@ BENCHMARK(BM_ggml_q8_0_quantize)->Apply(sizes);
 BENCHMARK(BM_uint8_affine_quantize_block32)->Apply(sizes);
 BENCHMARK(BM_uint8_affine_dequantize_block32)->Apply(sizes);
 BENCHMARK(BM_quantize_tensor_int8_block32)->Apply(sizes);
+BENCHMARK(BM_floor_vector_copy_int8_dequantize_bytes)->Apply(sizes);
+BENCHMARK(BM_floor_int8_to_float)->Apply(sizes);
 
 }  // namespace
 
