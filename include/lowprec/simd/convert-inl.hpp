@@ -6,9 +6,10 @@
 // target, and reads the same random bits (detail/random.hpp). Formats are handled as
 // integer codes in uint32_t lanes: 16- and 8-bit codes are widened with PromoteTo, floats
 // are reinterpreted; rounding is integer arithmetic. Highway's own f16/bf16 DemoteTo is
-// never used for rounding (1.0.3 truncates bf16, and f16 without F16C). The one hardware
-// path is x86 F16C (AVX2 and up) for float <-> fp16 with nearest-even and IEEE overflow,
-// whose equality with the scalar definition is proven by the exhaustive tests.
+// never used for rounding (1.0.3 truncates bf16, and f16 without F16C). The hardware
+// paths are x86 F16C (AVX2 and up) for float <-> fp16 and AVX512-BF16 (vcvtne2ps2bf16,
+// with a fallback for subnormal inputs) for float -> bf16, both for nearest-even and IEEE
+// overflow; their equality with the scalar definition is proven by the exhaustive tests.
 //
 // Narrowing float -> format, in the notation of small_float.hpp (M mantissa bits,
 // S = 23 - M bits dropped from a float significand, B = the float exponent field of the
@@ -48,6 +49,10 @@
 #include "lowprec/fp8.hpp"
 #include "lowprec/policy.hpp"
 #include "lowprec/small_float.hpp"
+
+#if (defined(__x86_64__) || defined(__i386__)) && (defined(__GNUC__) || defined(__clang__))
+#include <cpuid.h>
+#endif
 
 namespace lowprec::detail {
 
@@ -134,6 +139,30 @@ template <class Src>
 void widen_scalar(const Src* src, float* dst, std::size_t n) noexcept {
   for (std::size_t i = 0; i < n; ++i) dst[i] = exact_float(src[i]);
 }
+
+// AVX512-BF16 (vcvtne2ps2bf16), which Highway 1.0.3's AVX-512 targets do not enable:
+// CPUID leaf 7 sub-leaf 1, EAX bit 5. Asked only from code that already runs on an
+// AVX-512 target, so the OS saves the zmm state. LOWPREC_NO_AVX512BF16 turns it off.
+#if (defined(__x86_64__) || defined(__i386__)) && (defined(__GNUC__) || defined(__clang__)) && \
+    !defined(LOWPREC_NO_AVX512BF16) &&                                                          \
+    ((defined(__clang__) && __clang_major__ >= 9) || (!defined(__clang__) && __GNUC__ >= 10))
+#define LOWPREC_HAVE_AVX512BF16_INTRINSICS 1
+// True in the per-target part for the targets that get NarrowF32Bf16Instruction.
+#define LOWPREC_SIMD_BF16_INSTRUCTION \
+  (HWY_ARCH_X86 && (HWY_TARGET == HWY_AVX3 || HWY_TARGET == HWY_AVX3_DL))
+inline bool cpu_has_avx512_bf16() noexcept {
+  static const bool has = [] {
+    unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
+    if (__get_cpuid_max(0, nullptr) < 7) return false;
+    __cpuid_count(7, 1, eax, ebx, ecx, edx);
+    return (eax & (1u << 5)) != 0;
+  }();
+  return has;
+}
+#else
+#define LOWPREC_HAVE_AVX512BF16_INTRINSICS 0
+#define LOWPREC_SIMD_BF16_INSTRUCTION 0
+#endif
 
 }  // namespace lowprec::detail
 
@@ -479,6 +508,53 @@ struct NarrowF32Bf16NearestBody {
   }
 };
 
+// float -> bf16 with AVX512-BF16: vcvtne2ps2bf16 rounds to nearest-even and quiets NaN
+// keeping its top bits, exactly the definition above, but reads subnormal inputs as zero
+// (Intel SDM, VCVTNE2PS2BF16: "denormal input values are treated as zero"). So a step of
+// 64 floats whose codes include a zero (an exact zero, or a flushed subnormal) is tested
+// for subnormal inputs and, if it has one, encoded by the integer path instead. The loop
+// carries its own target attribute (Highway's AVX3 string plus avx512bf16) and runs only
+// when CPUID reports the extension; returns how many elements it converted (a multiple
+// of 64), the rest is left to the caller.
+#if LOWPREC_SIMD_BF16_INSTRUCTION
+__attribute__((target(HWY_TARGET_STR ",avx512bf16"))) HWY_NOINLINE std::size_t
+NarrowF32Bf16Instruction(const float* src, bf16* dst, std::size_t n) {
+  const NarrowF32Bf16NearestBody exact{DU32()};
+  static_assert(NarrowF32Bf16NearestBody::kVectors * 16 == 64, "one step of the exact body");
+  const __m512i magnitude = _mm512_set1_epi16(0x7FFF);
+  const __m512i exponent = _mm512_set1_epi32(0x7F800000);
+  const __m512i fraction = _mm512_set1_epi32(0x007FFFFF);
+  std::size_t i = 0;
+  for (; n - i >= 64; i += 64) {
+    const float* s = src + i;
+    const __m512 a = _mm512_loadu_ps(s), b = _mm512_loadu_ps(s + 16);
+    const __m512 c = _mm512_loadu_ps(s + 32), e = _mm512_loadu_ps(s + 48);
+    const __m512i lo = reinterpret_cast<__m512i>(_mm512_cvtne2ps_pbh(b, a));
+    const __m512i hi = reinterpret_cast<__m512i>(_mm512_cvtne2ps_pbh(e, c));
+    const __mmask32 zero = _mm512_testn_epi16_mask(lo, magnitude) |
+                           _mm512_testn_epi16_mask(hi, magnitude);
+    if (HWY_UNLIKELY(zero != 0)) {
+      // Subnormal: exponent field zero, fraction not; integer tests (vfpclassps would
+      // follow MXCSR.DAZ).
+      const auto subnormal = [&](__m512 v) {
+        const __m512i bits = _mm512_castps_si512(v);
+        return _mm512_mask_test_epi32_mask(_mm512_testn_epi32_mask(bits, exponent), bits,
+                                           fraction);
+      };
+      const __mmask16 tiny = static_cast<__mmask16>(subnormal(a) | subnormal(b) |
+                                                    subnormal(c) | subnormal(e));
+      if (tiny != 0) {  // nothing of this step is stored yet, so in-place is still safe
+        exact(i, s, dst + i);  // four 16-lane vectors: the same 64 elements
+        continue;
+      }
+    }
+    _mm512_storeu_si512(dst + i, lo);
+    _mm512_storeu_si512(dst + i + 32, hi);
+  }
+  return i;
+}
+#endif
+
 struct NarrowF32Fp16HardwareBody {
   HWY_INLINE void operator()(std::size_t, const float* s, fp16* o) const {
     const hn::ScalableTag<float> df;
@@ -503,6 +579,14 @@ HWY_INLINE void NarrowF32Dispatch(const float* src, Dst* dst, std::size_t n, con
   if (a.mode == rounding::nearest_even && a.policy == overflow::ieee) {
     if constexpr (std::is_same_v<Format, bf16_format>) {
       const DU32 d;
+#if LOWPREC_SIMD_BF16_INSTRUCTION
+      if (detail::cpu_has_avx512_bf16()) {
+        const std::size_t done = NarrowF32Bf16Instruction(src, dst, n);
+        src += done;
+        dst += done;
+        n -= done;
+      }
+#endif
       return ForEachStep(src, dst, n, hn::Lanes(d), NarrowF32Bf16NearestBody{d});
     }
     if constexpr (std::is_same_v<Format, fp16_format> && kHardwareF16) {
