@@ -83,14 +83,18 @@ void report(benchmark::State& state, std::size_t n, std::size_t bytes_per_elemen
 }
 
 // One benchmark: `run(src, dst, n)` converts n elements.
+// half_zeros: every other input is 0 (pruned weights, ReLU activations).
 template <class Src, class Dst, class Run>
-void run_benchmark(benchmark::State& state, Run run) {
+void run_benchmark(benchmark::State& state, Run run, bool half_zeros = false) {
   const auto n = static_cast<std::size_t>(state.range(0));
   buffer src_buf = allocate(n * sizeof(Src));
   buffer dst_buf = allocate(n * sizeof(Dst));
   auto* src = reinterpret_cast<Src*>(src_buf.get());
   auto* dst = reinterpret_cast<Dst*>(dst_buf.get());
   fill(src, n);
+  if (half_zeros) {
+    for (std::size_t i = 1; i < n; i += 2) src[i] = Src{};
+  }
   run(src, dst, n);  // warm up: first dispatch, page faults
   const auto t0 = clock_type::now();
   for (auto _ : state) {
@@ -103,10 +107,10 @@ void run_benchmark(benchmark::State& state, Run run) {
 }
 
 template <class Src, class Dst>
-void bm_convert(benchmark::State& state, lowprec::convert_options opts) {
-  run_benchmark<Src, Dst>(state, [&opts](const Src* s, Dst* d, std::size_t n) {
-    lowprec::convert(s, d, n, opts);
-  });
+void bm_convert(benchmark::State& state, lowprec::convert_options opts, bool half_zeros = false) {
+  run_benchmark<Src, Dst>(
+      state, [&opts](const Src* s, Dst* d, std::size_t n) { lowprec::convert(s, d, n, opts); },
+      half_zeros);
 }
 
 // The scalar definition, one element at a time.
@@ -185,6 +189,8 @@ void register_all() {
   add("convert/f32_bf16", [def](benchmark::State& s) { bm_convert<float, bf16>(s, def); });
   add("eigen/f32_bfloat16", bm_eigen<float, Eigen::bfloat16>);
   add("scalar/f32_bf16", bm_scalar<float, bf16>);
+  add("convert/f32_bf16_half_zeros",
+      [def](benchmark::State& s) { bm_convert<float, bf16>(s, def, true); });
   add("convert/bf16_f32", [def](benchmark::State& s) { bm_convert<bf16, float>(s, def); });
   add("eigen/bfloat16_f32", bm_eigen<Eigen::bfloat16, float>);
   add("scalar/bf16_f32", bm_scalar<bf16, float>);

@@ -154,6 +154,8 @@ inline bool cpu_has_avx512_bf16() noexcept {
   static const bool has = [] {
     unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
     if (__get_cpuid_max(0, nullptr) < 7) return false;
+    __cpuid_count(7, 0, eax, ebx, ecx, edx);  // EAX: the largest sub-leaf of leaf 7
+    if (eax < 1) return false;
     __cpuid_count(7, 1, eax, ebx, ecx, edx);
     return (eax & (1u << 5)) != 0;
   }();
@@ -512,20 +514,23 @@ struct NarrowF32Bf16NearestBody {
 // keeping its top bits, exactly the definition above, but reads subnormal inputs as zero
 // (Intel SDM, VCVTNE2PS2BF16: "denormal input values are treated as zero"). So a step of
 // 64 floats whose codes include a zero (an exact zero, or a flushed subnormal) is tested
-// for subnormal inputs and, if it has one, encoded by the integer path instead. The loop
+// for subnormal inputs and, if it has one, encoded by the integer path instead, with the
+// next 15 steps (at most 1024 elements in all; both paths give the same codes). The loop
 // carries its own target attribute (Highway's AVX3 string plus avx512bf16) and runs only
 // when CPUID reports the extension; returns how many elements it converted (a multiple
 // of 64), the rest is left to the caller.
 #if LOWPREC_SIMD_BF16_INSTRUCTION
 __attribute__((target(HWY_TARGET_STR ",avx512bf16"))) HWY_NOINLINE std::size_t
 NarrowF32Bf16Instruction(const float* src, bf16* dst, std::size_t n) {
+  // vfpclassps (the subnormal test) reads subnormals as zero under MXCSR.DAZ: then the
+  // integer path does all of it.
+  if ((_mm_getcsr() & 0x0040u) != 0) return 0;
   const NarrowF32Bf16NearestBody exact{DU32()};
   static_assert(NarrowF32Bf16NearestBody::kVectors * 16 == 64, "one step of the exact body");
   const __m512i magnitude = _mm512_set1_epi16(0x7FFF);
-  const __m512i exponent = _mm512_set1_epi32(0x7F800000);
-  const __m512i fraction = _mm512_set1_epi32(0x007FFFFF);
+  constexpr int kSubnormal = 0x20;  // vfpclassps category: denormal
   std::size_t i = 0;
-  for (; n - i >= 64; i += 64) {
+  while (n - i >= 64) {
     const float* s = src + i;
     const __m512 a = _mm512_loadu_ps(s), b = _mm512_loadu_ps(s + 16);
     const __m512 c = _mm512_loadu_ps(s + 32), e = _mm512_loadu_ps(s + 48);
@@ -534,22 +539,19 @@ NarrowF32Bf16Instruction(const float* src, bf16* dst, std::size_t n) {
     const __mmask32 zero = _mm512_testn_epi16_mask(lo, magnitude) |
                            _mm512_testn_epi16_mask(hi, magnitude);
     if (HWY_UNLIKELY(zero != 0)) {
-      // Subnormal: exponent field zero, fraction not; integer tests (vfpclassps would
-      // follow MXCSR.DAZ).
-      const auto subnormal = [&](__m512 v) {
-        const __m512i bits = _mm512_castps_si512(v);
-        return _mm512_mask_test_epi32_mask(_mm512_testn_epi32_mask(bits, exponent), bits,
-                                           fraction);
-      };
-      const __mmask16 tiny = static_cast<__mmask16>(subnormal(a) | subnormal(b) |
-                                                    subnormal(c) | subnormal(e));
-      if (tiny != 0) {  // nothing of this step is stored yet, so in-place is still safe
-        exact(i, s, dst + i);  // four 16-lane vectors: the same 64 elements
+      const __mmask16 tiny = static_cast<__mmask16>(
+          _mm512_fpclass_ps_mask(a, kSubnormal) | _mm512_fpclass_ps_mask(b, kSubnormal) |
+          _mm512_fpclass_ps_mask(c, kSubnormal) | _mm512_fpclass_ps_mask(e, kSubnormal));
+      if (tiny != 0) {
+        // Nothing of this step is stored yet, so in-place is still safe. Subnormals tend
+        // to come in runs: this step and up to 15 more take the integer path.
+        for (int k = 0; k < 16 && n - i >= 64; ++k, i += 64) exact(i, src + i, dst + i);
         continue;
       }
     }
     _mm512_storeu_si512(dst + i, lo);
     _mm512_storeu_si512(dst + i + 32, hi);
+    i += 64;
   }
   return i;
 }
