@@ -146,7 +146,6 @@ void widen_scalar(const Src* src, float* dst, std::size_t n) noexcept {
 #if (defined(__x86_64__) || defined(__i386__)) && (defined(__GNUC__) || defined(__clang__)) && \
     !defined(LOWPREC_NO_AVX512BF16) &&                                                          \
     ((defined(__clang__) && __clang_major__ >= 9) || (!defined(__clang__) && __GNUC__ >= 10))
-#define LOWPREC_HAVE_AVX512BF16_INTRINSICS 1
 // True in the per-target part for the targets that get NarrowF32Bf16Instruction.
 #define LOWPREC_SIMD_BF16_INSTRUCTION \
   (HWY_ARCH_X86 && (HWY_TARGET == HWY_AVX3 || HWY_TARGET == HWY_AVX3_DL))
@@ -162,7 +161,6 @@ inline bool cpu_has_avx512_bf16() noexcept {
   return has;
 }
 #else
-#define LOWPREC_HAVE_AVX512BF16_INTRINSICS 0
 #define LOWPREC_SIMD_BF16_INSTRUCTION 0
 #endif
 
