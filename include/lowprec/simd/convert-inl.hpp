@@ -731,39 +731,48 @@ struct WidenBody {
   }
 };
 
-// bf16 -> float on x86: a zero interleave puts each code in the upper half of a 32-bit
-// lane, so widening is one permute and two unpacks for 2N codes; NaN (which must be
-// quieted) is checked once on the codes and takes the general decode.
+// bf16 -> float on x86: each code moves to the upper half of a 32-bit lane, and NaN, which
+// the definition quiets (bit 22 set, sign and payload kept), needs a test. What is fastest
+// differs by target (64 Ki elements in L2, measured on Zen 5):
+// - AVX-512: branch-free. vfpclassps finds NaN in the shifted words (it raises no
+//   floating-point exception and ignores MXCSR.DAZ) and a masked OR quiets it; 0.95x
+//   memcpy against 0.70-0.75x for the AVX2 body run with 512-bit vectors.
+// - AVX2: zero-extending loads and a shift; NaN is tested once on the 16-bit codes and
+//   takes the general decode (0.72x against 0.61x for a permute and zero interleave).
+// - SSSE3/SSE4: the zero interleave, with the same NaN test (the shift body is slower).
 #if HWY_ARCH_X86 && HWY_TARGET <= HWY_SSSE3
 struct WidenBf16X86Body {
   DU32 d;
   HWY_INLINE void operator()(std::size_t, const bf16* s, float* o) const {
     const hn::RebindToFloat<DU32> df;
+    const std::size_t N = hn::Lanes(d);
+#if HWY_TARGET <= HWY_AVX3
+    const auto quiet = hn::Set(d, 0x00400000u);
+    const VU32 w0 = hn::ShiftLeft<16>(LoadCodes(d, s));
+    const VU32 w1 = hn::ShiftLeft<16>(LoadCodes(d, s + N));
+    const auto nan0 = hn::RebindMask(d, hn::IsNaN(hn::BitCast(df, w0)));
+    const auto nan1 = hn::RebindMask(d, hn::IsNaN(hn::BitCast(df, w1)));
+    hn::StoreU(hn::BitCast(df, hn::IfThenElse(nan0, w0 | quiet, w0)), df, o);
+    hn::StoreU(hn::BitCast(df, hn::IfThenElse(nan1, w1 | quiet, w1)), df, o + N);
+#else
     const hn::Repartition<std::uint16_t, DU32> d16;
     const hn::RebindToSigned<decltype(d16)> di16;
-    const std::size_t N = hn::Lanes(d);
-    auto codes = hn::LoadU(d16, reinterpret_cast<const std::uint16_t*>(s));
+    const auto codes = hn::LoadU(d16, reinterpret_cast<const std::uint16_t*>(s));
     const auto mag = hn::BitCast(di16, codes) & hn::Set(di16, std::int16_t{0x7FFF});
     if (HWY_UNLIKELY(!hn::AllFalse(di16, mag > hn::Set(di16, std::int16_t{0x7F80})))) {
       hn::StoreU(hn::BitCast(df, DecodeToF32<bf16_format>(d, LoadCodes(d, s))), df, o);
       hn::StoreU(hn::BitCast(df, DecodeToF32<bf16_format>(d, LoadCodes(d, s + N))), df, o + N);
       return;
     }
-#if HWY_TARGET != HWY_SSSE3 && HWY_TARGET != HWY_SSE4
-    // Interleave works within 128-bit blocks: first bring 64-bit chunk k of the lower
-    // half and chunk k of the upper half into block k.
-    const hn::Repartition<std::uint64_t, DU32> d64;
 #if HWY_TARGET == HWY_AVX2
-    alignas(32) static constexpr std::int64_t kChunks[4] = {0, 2, 1, 3};
+    hn::StoreU(hn::BitCast(df, hn::ShiftLeft<16>(LoadCodes(d, s))), df, o);
+    hn::StoreU(hn::BitCast(df, hn::ShiftLeft<16>(LoadCodes(d, s + N))), df, o + N);
 #else
-    alignas(64) static constexpr std::int64_t kChunks[8] = {0, 4, 1, 5, 2, 6, 3, 7};
-#endif
-    codes = hn::BitCast(d16, hn::TableLookupLanes(hn::BitCast(d64, codes),
-                                                  hn::SetTableIndices(d64, kChunks)));
-#endif
     const auto zero = hn::Zero(d16);
     hn::StoreU(hn::BitCast(df, hn::InterleaveLower(d16, zero, codes)), df, o);
     hn::StoreU(hn::BitCast(df, hn::InterleaveUpper(d16, zero, codes)), df, o + N);
+#endif
+#endif
   }
 };
 #endif
