@@ -735,8 +735,9 @@ struct WidenBody {
 // the definition quiets (bit 22 set, sign and payload kept), needs a test. What is fastest
 // differs by target (64 Ki elements in L2, measured on Zen 5):
 // - AVX-512: branch-free. vfpclassps finds NaN in the shifted words (it raises no
-//   floating-point exception and ignores MXCSR.DAZ) and a masked OR quiets it; 0.95x
-//   memcpy against 0.70-0.75x for the AVX2 body run with 512-bit vectors.
+//   floating-point exception, and DAZ, which it follows, only changes how it classes
+//   subnormals) and a masked OR quiets it; 0.95x memcpy against 0.70-0.75x for the AVX2
+//   body run with 512-bit vectors.
 // - AVX2: zero-extending loads and a shift; NaN is tested once on the 16-bit codes and
 //   takes the general decode (0.72x against 0.61x for a permute and zero interleave).
 // - SSSE3/SSE4: the zero interleave, with the same NaN test (the shift body is slower).
