@@ -1,8 +1,9 @@
 // Throughput of lowprec's quantizers at 64 Ki (L2) and 16 Mi (DRAM) elements: the SIMD
 // int8 / int4 / fp8 absmax block kernels, their scalar definition, ggml Q8_0 (lowprec's
 // scalar reproduction of ggml's reference), PyTorch-style affine (SIMD), the N-d front
-// (quantize() into a quantized_tensor), and two floors for the int8 dequantize (a vector
-// copy of its bytes, the int8 -> float widening without scales).
+// (quantize() into a quantized_tensor), and three floors for the int8 dequantize (a vector
+// copy of its bytes, the int8 -> float widening without scales, and the dequantize itself
+// with its codes kept in L1).
 //
 // Counters: items_per_second = elements; bytes_per_second = bytes read + written (floats,
 // codes, scales); x_memcpy = memcpy's time to move the same number of bytes (copying half
@@ -174,6 +175,27 @@ void BM_floor_int8_to_float(benchmark::State& state) {
   });
 }
 
+// The block-32 dequantize itself, but every 4 Ki-element slice of the output decoded from
+// the same 4 KiB of codes, which therefore stay in L1: the kernel's rate when only its
+// output (and scales) stream through L2. Counted as moving the same bytes as the real
+// dequantize (docs/quant.md, "Where the last 20% goes").
+void BM_floor_int8_dequantize_codes_in_l1(benchmark::State& state) {
+  const auto n = static_cast<std::size_t>(state.range(0));
+  constexpr std::size_t kSlice = 4096;
+  aligned_bytes codes(kSlice);
+  aligned_bytes scales(scale_bytes(n, 32));
+  aligned_bytes out(4 * n);
+  lq::quantize_absmax_blocks(gaussian(kSlice), kSlice, 32, code_format::int8, codes.p,
+                             reinterpret_cast<float*>(scales.p));
+  const auto* s = reinterpret_cast<const float*>(scales.p);
+  auto* o = reinterpret_cast<float*>(out.p);
+  measure(state, n, int8_dequant_bytes(n), [&] {
+    for (std::size_t j = 0; j < n; j += kSlice) {
+      lq::dequantize_absmax_blocks(codes.p, s + j / 32, kSlice, 32, code_format::int8, o + j);
+    }
+  });
+}
+
 // ---- the N-d front: quantize() of a [n/4096, 4096] matrix into a new quantized_tensor ----
 
 void BM_quantize_tensor_int8_block32(benchmark::State& state) {
@@ -206,6 +228,7 @@ BENCHMARK(BM_uint8_affine_dequantize_block32)->Apply(sizes);
 BENCHMARK(BM_quantize_tensor_int8_block32)->Apply(sizes);
 BENCHMARK(BM_floor_vector_copy_int8_dequantize_bytes)->Apply(sizes);
 BENCHMARK(BM_floor_int8_to_float)->Apply(sizes);
+BENCHMARK(BM_floor_int8_dequantize_codes_in_l1)->Apply(sizes);
 
 }  // namespace
 
