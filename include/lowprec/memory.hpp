@@ -21,6 +21,8 @@
 #include <stdexcept>
 #include <string>
 
+#include "lowprec/detail/format.hpp"
+
 namespace lowprec::memory {
 
 // Storage of a tensor of weights or gradients.
@@ -88,7 +90,7 @@ struct footprint {
 inline void validate(const training_config& c) {
   if (!(c.parameters >= 0) || c.parameters > 1e16) {
     throw std::invalid_argument("lowprec::memory: parameters must be in [0, 1e16], got " +
-                                std::to_string(c.parameters));
+                                ::lowprec::detail::shortest_decimal(c.parameters));
   }
   if (c.zero_stage < 0 || c.zero_stage > 3) {
     throw std::invalid_argument("lowprec::memory: zero_stage must be 0, 1, 2 or 3, got " +
@@ -101,7 +103,7 @@ inline void validate(const training_config& c) {
   if (!(c.activation_bytes_per_parameter >= 0)) {
     throw std::invalid_argument(
         "lowprec::memory: activation_bytes_per_parameter must be >= 0, got " +
-        std::to_string(c.activation_bytes_per_parameter));
+        ::lowprec::detail::shortest_decimal(c.activation_bytes_per_parameter));
   }
 }
 
@@ -129,7 +131,7 @@ inline footprint estimate(const training_config& c) {
 inline double bytes_to_hold(double parameters, precision p) {
   if (!(parameters >= 0)) {
     throw std::invalid_argument("lowprec::memory: parameters must be >= 0, got " +
-                                std::to_string(parameters));
+                                ::lowprec::detail::shortest_decimal(parameters));
   }
   return parameters * bytes_per_element(p);
 }

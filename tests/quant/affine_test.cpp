@@ -179,6 +179,8 @@ TEST_CASE("given qparams are validated before anything is written", "[quant]") {
   };
   require_invalid(call(0.0f, 0, code_format::uint8), {"quantize_affine", "scale", "> 0"});
   require_invalid(call(-1.0f, 0, code_format::uint8), {"scale"});
+  // The rejected value is quoted as it is (std::to_string would print -0.000000).
+  require_invalid(call(-1e-9f, 0, code_format::uint8), {"scale is -1e-09;"});
   require_invalid(call(std::numeric_limits<float>::quiet_NaN(), 0, code_format::uint8), {"scale"});
   require_invalid(call(std::numeric_limits<float>::infinity(), 0, code_format::uint8), {"finite"});
   require_invalid(call(1.0f, 256, code_format::uint8), {"zero_point", "256", "0..255"});

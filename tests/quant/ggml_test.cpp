@@ -262,7 +262,13 @@ TEST_CASE("import and export reject what does not fit", "[quant]") {
   const std::vector<float> x = normal_data(64, 6);
   // lowprec's own int8 block-32 scales are floats, not fp16 values.
   const lq::quantized_tensor q = lq::quantize(x.data(), {64}, lq::absmax(lq::code_format::int8, lq::per_block(32)));
-  require_invalid([&] { gg::export_q8_0(q); }, {"not an fp16 value"});
+  require_invalid([&] { gg::export_q8_0(q); }, {"not an fp16 value", "nearest fp16: "});
+  {  // the message quotes the scale and the fp16 value nearest it, both read back exactly
+    const float s0 = q.scales()[0];
+    const std::string quoted = lowprec::detail::shortest_decimal(s0);
+    CHECK(std::stof(quoted) == s0);
+    require_invalid([&] { gg::export_q8_0(q); }, {"scale 0 (" + quoted + ")"});
+  }
   const lq::quantized_tensor r = lq::quantize(x.data(), {64}, lq::absmax(lq::code_format::int8, lq::per_block(64)));
   require_invalid([&] { gg::export_q8_0(r); }, {"per_block(32)", "block 64"});
   require_invalid([&] { gg::export_q4_0(r); }, {"int4"});

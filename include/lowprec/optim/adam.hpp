@@ -33,8 +33,6 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
-#include <cstdio>
-#include <cstdlib>
 #include <istream>
 #include <ostream>
 #include <stdexcept>
@@ -45,6 +43,7 @@
 
 #include "lowprec/bf16.hpp"
 #include "lowprec/convert.hpp"
+#include "lowprec/detail/format.hpp"
 #include "lowprec/detail/simd.hpp"  // all of lowprec's kernels, simd/optim-inl.hpp's included
 #include "lowprec/fp16.hpp"
 #include "lowprec/optim/checkpoint.hpp"
@@ -108,14 +107,7 @@ LOWPREC_SIMD_EXPORT(OptimMaxMagnitude);
 
 // Why options are invalid, or "" (messages name the argument and the value).
 inline std::string invalid_reason(const adam_options& o) {
-  // The shortest decimal that reads back as x (std::to_string would print 1e-9 as 0.000000).
-  const auto num = [](double x) {
-    char buf[32];
-    for (int digits = 1;; ++digits) {
-      std::snprintf(buf, sizeof buf, "%.*g", digits, x);
-      if (digits >= 17 || std::strtod(buf, nullptr) == x || x != x) return std::string(buf);
-    }
-  };
+  const auto num = [](double x) { return ::lowprec::detail::shortest_decimal(x); };
   if (!(o.lr >= 0.0) || !std::isfinite(o.lr)) return "lr must be finite and >= 0, got " + num(o.lr);
   if (!(o.beta1 >= 0.0 && o.beta1 < 1.0)) return "beta1 must be in [0, 1), got " + num(o.beta1);
   if (!(o.beta2 >= 0.0 && o.beta2 < 1.0)) return "beta2 must be in [0, 1), got " + num(o.beta2);

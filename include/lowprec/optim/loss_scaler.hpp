@@ -17,6 +17,8 @@
 #include <stdexcept>
 #include <string>
 
+#include "lowprec/detail/format.hpp"
+
 namespace lowprec::optim {
 
 struct loss_scaler_options {
@@ -32,17 +34,17 @@ class loss_scaler {
     if (!(o.init_scale > 0.0f) || !std::isfinite(o.init_scale)) {
       throw std::invalid_argument(
           "lowprec::optim::loss_scaler: init_scale must be finite and > 0, got " +
-          std::to_string(o.init_scale));
+          ::lowprec::detail::shortest_decimal(o.init_scale));
     }
     if (!(o.growth_factor > 1.0f) || !std::isfinite(o.growth_factor)) {
       throw std::invalid_argument(
           "lowprec::optim::loss_scaler: growth_factor must be finite and > 1, got " +
-          std::to_string(o.growth_factor));
+          ::lowprec::detail::shortest_decimal(o.growth_factor));
     }
     if (!(o.backoff_factor > 0.0f && o.backoff_factor < 1.0f)) {
       throw std::invalid_argument(
           "lowprec::optim::loss_scaler: backoff_factor must be in (0, 1), got " +
-          std::to_string(o.backoff_factor));
+          ::lowprec::detail::shortest_decimal(o.backoff_factor));
     }
     if (o.growth_interval < 1) {
       throw std::invalid_argument(
@@ -79,7 +81,7 @@ class loss_scaler {
     if (!(scale > 0.0f) || !std::isfinite(scale)) {
       throw std::invalid_argument(
           "lowprec::optim::loss_scaler::set_state: scale must be finite and > 0, got " +
-          std::to_string(scale));
+          ::lowprec::detail::shortest_decimal(scale));
     }
     if (growth_tracker < 0 || growth_tracker >= o_.growth_interval) {
       throw std::invalid_argument(

@@ -16,30 +16,18 @@
 #include <cstddef>
 #include <cstdint>
 #include <limits>
-#include <sstream>
 #include <stdexcept>
 #include <string>
 #include <type_traits>
+
+#include "lowprec/detail/format.hpp"
 
 namespace lowprec::prune {
 
 namespace detail {
 
-// The shortest decimal that reads back as x (1.1, not 1.1000000000000001; -1e-09, not
-// std::to_string's -0.000000), for values quoted in error messages.
-inline std::string shortest_decimal(double x) {
-  std::string out;
-  for (int digits = 1; digits <= std::numeric_limits<double>::max_digits10; ++digits) {
-    std::ostringstream s;
-    s.precision(digits);
-    s << x;
-    out = s.str();
-    std::istringstream back(out);
-    double y = 0.0;
-    if ((back >> y) && y == x) break;
-  }
-  return out;  // inf, -inf and nan never read back: the last, equally short, spelling
-}
+// Values quoted in error messages (lowprec/detail/format.hpp).
+using ::lowprec::detail::shortest_decimal;
 
 }  // namespace detail
 

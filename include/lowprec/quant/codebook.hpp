@@ -35,6 +35,7 @@
 #include <string>
 #include <vector>
 
+#include "lowprec/detail/format.hpp"
 #include "lowprec/packed.hpp"
 #include "lowprec/quant/dynamic_map.hpp"
 #include "lowprec/quant/nf4.hpp"
@@ -59,14 +60,14 @@ class codebook {
     for (std::size_t k = 0; k < values_.size(); ++k) {
       if (!std::isfinite(values_[k])) {
         throw std::invalid_argument(std::string(who) + ": table[" + std::to_string(k) +
-                                    "] is " + std::to_string(values_[k]) +
+                                    "] is " + ::lowprec::detail::shortest_decimal(values_[k]) +
                                     "; entries must be finite");
       }
       if (k > 0 && !(values_[k - 1] < values_[k])) {
         throw std::invalid_argument(std::string(who) + ": table[" + std::to_string(k) +
-                                    "] = " + std::to_string(values_[k]) +
+                                    "] = " + ::lowprec::detail::shortest_decimal(values_[k]) +
                                     " is not greater than table[" + std::to_string(k - 1) +
-                                    "] = " + std::to_string(values_[k - 1]) +
+                                    "] = " + ::lowprec::detail::shortest_decimal(values_[k - 1]) +
                                     "; entries must be strictly ascending");
       }
     }

@@ -23,6 +23,7 @@
 #include <string>
 #include <vector>
 
+#include "lowprec/detail/format.hpp"
 #include "lowprec/quant/codebook.hpp"
 
 #if defined(__GNUC__) && !defined(__clang__)
@@ -63,7 +64,7 @@ inline double_quant_scales double_quantize(const float* scales, std::size_t coun
   for (std::size_t b = 0; b < count; ++b) {
     if (!(scales[b] >= 0.0f && scales[b] <= 3.4028234663852886e38f)) {
       throw std::invalid_argument("lowprec::quant::double_quantize: scales[" + std::to_string(b) +
-                                  "] is " + std::to_string(scales[b]) +
+                                  "] is " + ::lowprec::detail::shortest_decimal(scales[b]) +
                                   "; block scales must be finite and >= 0");
     }
   }

@@ -35,6 +35,8 @@
 #include <string>
 #include <vector>
 
+#include "lowprec/detail/format.hpp"
+
 namespace lowprec::quant {
 
 // The values of bitsandbytes' dynamic map, 2^total_bits of them, ascending.
@@ -153,7 +155,7 @@ class code_map {
         throw std::invalid_argument(
             "lowprec::quant::code_map: values must be finite and "
             "strictly ascending; entry " +
-            std::to_string(k) + " is " + std::to_string(values_[k]));
+            std::to_string(k) + " is " + ::lowprec::detail::shortest_decimal(values_[k]));
       }
     }
     std::size_t smallest = 0;

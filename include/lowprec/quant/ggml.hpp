@@ -31,6 +31,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "lowprec/detail/format.hpp"
 #include "lowprec/fp16.hpp"
 #include "lowprec/quant/quantized_tensor.hpp"
 
@@ -304,8 +305,10 @@ inline void check_export(const char* who, const quantized_tensor& q, code_format
     const float sc = q.scales()[g];
     if (static_cast<float>(fp16(sc)) != sc) {
       throw std::invalid_argument(std::string(who) + ": scale " + std::to_string(g) + " (" +
-                                  std::to_string(sc) + ") is not an fp16 value; quantize with "
-                                  "ggml::quantize_* for ggml's own fp16 scales");
+                                  ::lowprec::detail::shortest_decimal(sc) +
+                                  ") is not an fp16 value (nearest fp16: " +
+                                  ::lowprec::detail::shortest_decimal(static_cast<float>(fp16(sc))) +
+                                  "); quantize with ggml::quantize_* for ggml's own fp16 scales");
     }
   }
 }
