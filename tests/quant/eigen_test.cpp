@@ -87,6 +87,27 @@ TEST_CASE("vectors are rank 1; double, fp16 and bf16 matrices are read as float"
   CHECK(same(lq::quantize(md, s8), raw(m, s8)));
   CHECK(same(lq::quantize(mb, s8), raw(Eigen::MatrixXf(mb.cast<float>()), s8)));
   CHECK(same(lq::quantize(mh, s8), raw(Eigen::MatrixXf(mh.cast<float>()), s8)));
+
+  // Eigen's own half and bfloat16 read exactly as lowprec's fp16 and bf16 (same values).
+  const Eigen::Matrix<Eigen::half, Eigen::Dynamic, Eigen::Dynamic> eh = m.cast<Eigen::half>();
+  const Eigen::Matrix<Eigen::bfloat16, Eigen::Dynamic, Eigen::Dynamic> eb =
+      m.cast<Eigen::bfloat16>();
+  CHECK(same(lq::quantize(eh, s8), raw(Eigen::MatrixXf(eh.cast<float>()), s8)));
+  CHECK(same(lq::quantize(eh, s8), lq::quantize(Eigen::MatrixXf(mh.cast<float>()), s8)));
+  CHECK(same(lq::quantize(eb, s8), lq::quantize(Eigen::MatrixXf(mb.cast<float>()), s8)));
+  CHECK(same(lq::quantize(eh.transpose() * Eigen::half(2), s8),
+             raw(Eigen::MatrixXf((eh.transpose() * Eigen::half(2)).cast<float>()), s8)));
+  Eigen::Tensor<Eigen::bfloat16, 2, Eigen::RowMajor> tb(6, 10);
+  for (Eigen::Index i = 0; i < 6; ++i) {
+    for (Eigen::Index j = 0; j < 10; ++j) tb(i, j) = eb(i, j);
+  }
+  CHECK(same(lq::quantize(tb, s8), lq::quantize(eb, s8)));
+  const lq::quantized_tensor qh = lq::quantize(eh, s8);
+  const lq::error_metrics e = lq::measure_error(qh, eh);
+  CHECK(e.max_abs == lq::measure_error(qh, Eigen::MatrixXf(eh.cast<float>())).max_abs);
+  CHECK(lq::quantize_per_tensor(eh, 0.01f, 3, code_format::uint8).codes() ==
+        lq::quantize_per_tensor(Eigen::MatrixXf(eh.cast<float>()), 0.01f, 3, code_format::uint8)
+            .codes());
 }
 
 TEST_CASE("Tensor and TensorMap in either layout are the same logical tensor", "[quant]") {

@@ -231,9 +231,9 @@ TEST_CASE("bad arguments throw std::invalid_argument naming them; nothing is ret
           "[quant]") {
   const std::vector<float> x(12, 1.0f);
   require_invalid([&] { lq::quantize(x.data(), {3, 4}, lq::absmax(code_format::int8, lq::per_channel(2))); },
-                  {"quantize", "axis 2", "[3, 4]"});
+                  {"lowprec::quant::quantize: axis 2", "[3, 4]"});
   require_invalid([&] { lq::quantize(x.data(), {3, 4}, lq::absmax(code_format::int8, lq::per_block(0))); },
-                  {"block_size is 0"});
+                  {"lowprec::quant::quantize: block_size is 0"});
   require_invalid([&] { lq::quantize(lq::tensor_view<float>{x.data(), {3, 4}, {4}}, lq::absmax(code_format::int8)); },
                   {"strides has 1 entries", "rank-2", "[3, 4]"});
   require_invalid([&] { lq::quantize(static_cast<const float*>(nullptr), {3, 4}, lq::absmax(code_format::int8)); },
@@ -248,7 +248,8 @@ TEST_CASE("bad arguments throw std::invalid_argument naming them; nothing is ret
                   {"scale (channel 2)"});
   require_invalid([&] { lq::quantize_per_channel(v, {0.1f, 0.1f, 0.1f}, {0, 16, 0}, 0, code_format::uint4); },
                   {"zero_point (channel 1)", "16"});
-  require_invalid([&] { lq::quantize_per_channel(v, {0.1f}, {0}, 5, code_format::uint4); }, {"axis 5"});
+  require_invalid([&] { lq::quantize_per_channel(v, {0.1f}, {0}, 5, code_format::uint4); },
+                  {"lowprec::quant::quantize_per_channel: axis 5"});
   require_invalid([&] { lq::quantize_per_tensor(v, 0.1f, 300, code_format::uint8); }, {"300"});
 }
 

@@ -1,5 +1,6 @@
 // Eigen in and out of lowprec's quantizers: quantize() any dense expression, Tensor or
-// TensorMap (row- or column-major, float / double / fp16 / bf16 scalars),
+// TensorMap (row- or column-major; float, double, lowprec::fp16 / bf16 or Eigen::half /
+// Eigen::bfloat16 scalars),
 // dequantize<Eigen::MatrixXf>() / dequantize<Eigen::Tensor<float, R>>(), and
 // measure_error() against an Eigen reference. The only quant/ header that needs Eigen.
 //
@@ -15,6 +16,7 @@
 #include <cstddef>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 #include <unsupported/Eigen/CXX11/Tensor>
 #include <vector>
 
@@ -24,6 +26,13 @@
 namespace lowprec::quant {
 
 namespace detail {
+
+// Eigen's own 16-bit scalars are sources too: read element by element through their exact
+// conversion to float, as lowprec::fp16 and lowprec::bf16 are.
+template <>
+struct is_quant_source<Eigen::half> : std::true_type {};
+template <>
+struct is_quant_source<Eigen::bfloat16> : std::true_type {};
 
 // A view of a dense Eigen object with direct access (Matrix, Map, Block, Ref, ...).
 template <class Derived>

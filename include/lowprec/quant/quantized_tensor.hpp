@@ -262,12 +262,19 @@ struct dequantize_traits<std::vector<float>> {
 
 namespace detail {
 
+// The element types quantize() reads, each converted to float exactly (double rounds to
+// nearest). quant/eigen.hpp adds Eigen::half and Eigen::bfloat16.
+template <class T>
+struct is_quant_source
+    : std::bool_constant<std::is_same_v<T, float> || std::is_same_v<T, double> ||
+                         std::is_same_v<T, fp16> || std::is_same_v<T, bf16>> {};
+
 // Checks a view and returns its element count.
 template <class T>
 std::size_t check_view(const tensor_view<T>& x, const char* who) {
-  static_assert(std::is_same_v<T, float> || std::is_same_v<T, double> ||
-                    std::is_same_v<T, fp16> || std::is_same_v<T, bf16>,
-                "lowprec::quant: sources are float, double, fp16 or bf16");
+  static_assert(is_quant_source<T>::value,
+                "lowprec::quant: sources are float, double, fp16 or bf16 (and Eigen::half or "
+                "Eigen::bfloat16 with lowprec/quant/eigen.hpp)");
   const std::size_t n = element_count(x.shape, who);
   if (!x.strides.empty() && x.strides.size() != x.shape.size()) {
     throw std::invalid_argument(std::string(who) + ": strides has " +
@@ -348,6 +355,8 @@ template <class T>
 quantized_tensor quantize(const tensor_view<T>& x, const scheme& s) {
   const char* who = "lowprec::quant::quantize";
   const std::size_t n = detail::check_view(x, who);
+  detail::check_scheme(s, who);  // (the constructor checks again, under its own name)
+  (void)make_geometry(s.groups, x.shape, who);
   quantized_tensor q(s, x.shape);
   std::vector<float> buffer;
   q.quantize_from(detail::row_major_floats(x, n, buffer));
@@ -370,6 +379,7 @@ quantized_tensor quantize_per_channel(const tensor_view<T>& x, const std::vector
   const char* who = "lowprec::quant::quantize_per_channel";
   detail::check_affine_format(who, f);
   const std::size_t n = detail::check_view(x, who);
+  (void)make_geometry(per_channel(axis), x.shape, who);  // axis out of range: named here
   quantized_tensor q(scheme{f, mapping::affine, per_channel(axis)}, x.shape);
   const std::size_t channels = q.geometry().groups;
   if (scales.size() != channels || zero_points.size() != channels) {
