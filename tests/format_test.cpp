@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
 #include <limits>
 #include <random>
@@ -31,27 +32,24 @@ TEST_CASE("values a message quotes are spelled shortest", "[formats]") {
   CHECK(shortest_decimal(std::numeric_limits<float>::quiet_NaN()) == "nan");
 }
 
+// x's spelling reads back as x (strtof for float, strtod for double) in at most max_len
+// characters (-d.ddde-xx with max_digits10 significant digits); NaN and inf are skipped.
+template <class T, class Bits>
+void require_reads_back(Bits bits, T (*read)(const char*, char**), std::size_t max_len) {
+  T x;
+  std::memcpy(&x, &bits, sizeof x);
+  if (!std::isfinite(x)) return;
+  const std::string s = shortest_decimal(x);
+  INFO("bits " << bits << " spelled " << s);
+  REQUIRE(read(s.c_str(), nullptr) == x);
+  REQUIRE(s.size() <= max_len);
+}
+
 TEST_CASE("shortest_decimal reads back exactly, in its own type", "[formats]") {
   std::mt19937 g(7);
   for (int i = 0; i < 20000; ++i) {
-    // Random bit patterns: every binade, subnormals included (NaN and inf skipped).
-    const std::uint32_t bf = static_cast<std::uint32_t>(g());
-    float f;
-    std::memcpy(&f, &bf, sizeof f);
-    if (std::isfinite(f)) {
-      const std::string s = shortest_decimal(f);
-      INFO("float bits " << bf << " spelled " << s);
-      REQUIRE(std::strtof(s.c_str(), nullptr) == f);
-      REQUIRE(s.size() <= 15);  // -d.dddddddde-xx: at most 9 significant digits
-    }
-    const std::uint64_t bd = (static_cast<std::uint64_t>(g()) << 32) | g();
-    double d;
-    std::memcpy(&d, &bd, sizeof d);
-    if (std::isfinite(d)) {
-      const std::string s = shortest_decimal(d);
-      INFO("double bits " << bd << " spelled " << s);
-      REQUIRE(std::strtod(s.c_str(), nullptr) == d);
-      REQUIRE(s.size() <= 24);  // at most 17 significant digits
-    }
+    // Random bit patterns: every binade, subnormals included.
+    require_reads_back<float>(static_cast<std::uint32_t>(g()), std::strtof, 15);
+    require_reads_back<double>((static_cast<std::uint64_t>(g()) << 32) | g(), std::strtod, 24);
   }
 }
