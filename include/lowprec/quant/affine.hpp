@@ -105,7 +105,8 @@ inline void check_qparams(const char* who, const qparams& p, code_format f, std:
   const std::string where = indexed ? " (channel " + std::to_string(index) + ")" : "";
   if (!(p.scale > 0.0f && p.scale <= FLT_MAX)) {
     throw std::invalid_argument(std::string(who) + ": scale" + where + " is " +
-                                ::lowprec::detail::shortest_decimal(p.scale) + "; it must be finite and > 0");
+                                ::lowprec::detail::shortest_decimal(p.scale) +
+                                "; it must be finite and > 0");
   }
   if (p.zero_point < info(f).qmin || p.zero_point > info(f).qmax) {
     throw std::invalid_argument(std::string(who) + ": zero_point" + where + " is " +

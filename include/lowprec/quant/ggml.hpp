@@ -307,7 +307,8 @@ inline void check_export(const char* who, const quantized_tensor& q, code_format
       throw std::invalid_argument(std::string(who) + ": scale " + std::to_string(g) + " (" +
                                   ::lowprec::detail::shortest_decimal(sc) +
                                   ") is not an fp16 value (nearest fp16: " +
-                                  ::lowprec::detail::shortest_decimal(static_cast<float>(fp16(sc))) +
+                                  ::lowprec::detail::shortest_decimal(
+                                      static_cast<float>(fp16(sc))) +
                                   "); quantize with ggml::quantize_* for ggml's own fp16 scales");
     }
   }

@@ -40,7 +40,8 @@ inline std::vector<std::size_t> outlier_columns(const float* x, std::size_t toke
                                                 std::size_t cols, float threshold = 6.0f) {
   if (!(threshold > 0.0f)) {
     throw std::invalid_argument("lowprec::quant::outlier_columns: threshold is " +
-                                ::lowprec::detail::shortest_decimal(threshold) + "; it must be > 0");
+                                ::lowprec::detail::shortest_decimal(threshold) +
+                                "; it must be > 0");
   }
   std::vector<std::size_t> c;
   for (std::size_t k = 0; k < cols; ++k) {
@@ -63,7 +64,8 @@ class llm_int8_linear {
       if (!std::isfinite(w[e])) {
         throw std::invalid_argument("lowprec::quant::llm_int8_linear: w[" + std::to_string(e) +
                                     "] (row " + std::to_string(e / (in == 0 ? 1 : in)) +
-                                    ") is " + ::lowprec::detail::shortest_decimal(w[e]) + "; weights must be finite");
+                                    ") is " + ::lowprec::detail::shortest_decimal(w[e]) +
+                                    "; weights must be finite");
       }
     }
     codes_.resize(out * in);
