@@ -19,8 +19,9 @@
 //
 // The buffer functions run Highway kernels (simd/quant-inl.hpp) chosen at run time for the
 // CPU, bit-identical to the scalar definitions below (detail::quantize_affine_blocks_scalar,
-// detail::dequantize_affine_blocks_scalar, quantize_affine_run): the block min/max and the
-// encode / decode are vector code, the qparams of each block are affine_qparams itself.
+// detail::dequantize_affine_blocks_scalar, quantize_affine_run): the block min/max, the
+// qparams (affine_qparams' own float operations, N blocks at a time; affine_qparams.hpp)
+// and the encode / decode are vector code.
 // uint4 with an odd block size (blocks that start mid-byte) runs the scalar definition.
 // Including this header brings in lowprec's SIMD hub (detail/simd.hpp).
 #pragma once
@@ -34,41 +35,12 @@
 
 #include "lowprec/detail/format.hpp"
 #include "lowprec/detail/simd.hpp"
+#include "lowprec/quant/affine_qparams.hpp"
 #include "lowprec/quant/blocks.hpp"
 #include "lowprec/quant/codes.hpp"
 #include "lowprec/quant/scheme.hpp"
 
 namespace lowprec::quant {
-
-// Scale and zero point of one group.
-struct qparams {
-  float scale = 1.0f;
-  std::int32_t zero_point = 0;
-};
-
-// PyTorch's float32 eps (torch.finfo(torch.float32).eps = 2^-23), the observers' floor.
-inline constexpr float affine_eps = 1.1920928955078125e-07f;
-
-// The MinMax observer's qparams for a group with finite minimum `min` and maximum `max`
-// (per_tensor_affine / per_channel_affine), for uint8 or uint4.
-inline qparams affine_qparams(float min, float max, code_format f) {
-  if (f != code_format::uint8 && f != code_format::uint4) {
-    throw std::invalid_argument(std::string("lowprec::quant::affine_qparams: format ") +
-                                to_string(f) + " is not unsigned; affine needs uint8 or uint4");
-  }
-  const int qmin = info(f).qmin;
-  const int qmax = info(f).qmax;
-  const float levels = static_cast<float>(qmax - qmin);
-  const float min_neg = min < 0.0f ? min : 0.0f;
-  const float max_pos = max > 0.0f ? max : 0.0f;
-  float scale = (max_pos - min_neg) / levels;
-  if (!(scale <= FLT_MAX)) scale = max_pos / levels - min_neg / levels;  // overflowed range
-  if (!(scale >= affine_eps)) scale = affine_eps;  // torch.max(scale, eps)
-  // min_neg / scale is in [-(qmax - qmin), 0] (scale >= the range over the levels), so
-  // round_half_even's |t| <= 2^22 holds.
-  const int zp = qmin - static_cast<int>(detail::round_half_even(min_neg / scale));
-  return {scale, zp < qmin ? qmin : (zp > qmax ? qmax : zp)};
-}
 
 // Finite minimum and maximum of x[0, n); both 0 when there is no finite element.
 struct finite_range {
@@ -154,6 +126,7 @@ void dequantize_affine_blocks_scalar(const std::uint8_t* codes, const float* sca
 }
 
 LOWPREC_SIMD_EXPORT(QuantAffineMinMaxBlocks);
+LOWPREC_SIMD_EXPORT(QuantAffineQparamsBlocks);
 LOWPREC_SIMD_EXPORT(QuantEncodeAffineBlocks);
 LOWPREC_SIMD_EXPORT(QuantDequantizeAffineBlocks);
 
@@ -200,7 +173,7 @@ inline void quantize_affine_blocks(const float* x, std::size_t n, std::size_t bl
     });
     return;
   }
-  // Chunks of blocks: min/max kernel, qparams per block (affine_qparams), encode kernel.
+  // Chunks of blocks: min/max kernel, qparams kernel (affine_qparams), encode kernel.
   using namespace detail;  // the dispatch tables
   constexpr std::size_t kChunk = 64;
   float lo[kChunk], hi[kChunk];
@@ -210,11 +183,8 @@ inline void quantize_affine_blocks(const float* x, std::size_t n, std::size_t bl
     const std::size_t start = b0 * block;
     const std::size_t len = n - start < count * block ? n - start : count * block;
     LOWPREC_SIMD_CALL(QuantAffineMinMaxBlocks)(x + start, len, block, lo, hi);
-    for (std::size_t k = 0; k < count; ++k) {
-      const qparams p = affine_qparams(lo[k], hi[k], f);  // = that of finite_minmax's range
-      scales[b0 + k] = p.scale;
-      zero_points[b0 + k] = static_cast<std::uint8_t>(p.zero_point);
-    }
+    // = affine_qparams of each block's finite_minmax range
+    LOWPREC_SIMD_CALL(QuantAffineQparamsBlocks)(lo, hi, count, f, scales + b0, zero_points + b0);
     LOWPREC_SIMD_CALL(QuantEncodeAffineBlocks)(x + start, len, block, f, scales + b0,
                                                zero_points + b0, codes + code_bytes(f, start));
   }

@@ -46,7 +46,10 @@
 //                    max(M, 0) in affine_qparams       Inf replaced by 0: exactly min(m, 0)
 //                                                      and max(M, 0) (also with no finite
 //                                                      element: both 0, as finite_minmax)
-//   qparams          affine_qparams (scalar)           the same function, per block
+//   qparams          affine_qparams (scalar)           its float operations, N blocks at a
+//                                                      time (IEEE divisions; the overflow
+//                                                      alternative selected per lane; the
+//                                                      same magic add), AffineQparamsBlocks
 //   NaN              code zp                           t = 0 where t != t (inv is finite
 //                                                      and > 0, so only NaN x gives NaN t)
 //   +-Inf, finite    clamp(t, qmin-zp-1, qmax-zp+1),   clamp(t, qmin-zp, qmax-zp), round,
@@ -79,6 +82,7 @@
 
 #include "lowprec/fp8.hpp"
 #include "lowprec/policy.hpp"
+#include "lowprec/quant/affine_qparams.hpp"
 #include "lowprec/quant/blocks.hpp"
 #include "lowprec/quant/codes.hpp"
 
@@ -679,35 +683,54 @@ HWY_INLINE void ZeroFiniteMinMax(const float* HWY_RESTRICT p, std::size_t len, f
   hi_out = hi;
 }
 
+// The vector constants of one group's affine encode under (inv, zp): the clamp bounds
+// qmin - zp and qmax - zp, and what turns the clamped t into the biased code (below).
+struct AffineConsts {
+  float inv, lo, hi, add, zp;
+};
+template <code_format F>
+HWY_INLINE AffineConsts MakeAffineConsts(float inv, int zp) {
+  constexpr int qmin = ::lowprec::quant::info(F).qmin;
+  constexpr int qmax = ::lowprec::quant::info(F).qmax;
+  const float z = static_cast<float>(zp);
+#if LOWPREC_QUANT_HW_ROUND
+  return {inv, static_cast<float>(qmin - zp), static_cast<float>(qmax - zp), 12582912.0f + z, z};
+#else
+  return {inv, static_cast<float>(qmin - zp), static_cast<float>(qmax - zp), 12582912.0f, z};
+#endif
+}
+
+// 1.5 * 2^23 + q as bits, q = the code (0..qmax) of x under c, in the low byte: t = x *
+// inv with NaN -> 0 (code zp), clamped to [qmin - zp, qmax - zp], rounded half to even.
+// With a rounding instruction q = round(t) + (1.5 * 2^23 + zp), exact; else the add of
+// 1.5 * 2^23 rounds t and zp is added after (exact too: the sum stays an integer).
+HWY_INLINE hn::Vec<DI> AffineBiased(hn::Vec<DF> x, hn::Vec<DF> vinv, hn::Vec<DF> lo,
+                                    hn::Vec<DF> hi, hn::Vec<DF> add, hn::Vec<DF> vzp) {
+  const DI di;
+  auto t = hn::Mul(x, vinv);
+  t = hn::IfThenElseZero(hn::Eq(t, t), t);  // NaN -> 0 -> zp
+  t = hn::Min(hn::Max(t, lo), hi);
+#if LOWPREC_QUANT_HW_ROUND
+  (void)vzp;
+  return hn::BitCast(di, hn::Add(hn::Round(t), add));
+#else
+  return hn::BitCast(di, hn::Add(hn::Add(t, add), vzp));
+#endif
+}
+
 // Codes of p[0, len) under (inv, zp) into out (4-bit: element 0 in the low nibble of
 // out[0]). inv must be finite (and > 0).
 template <code_format F>
 HWY_INLINE void EncodeAffineRun(const float* HWY_RESTRICT p, std::size_t len, float inv, int zp,
                                 std::uint8_t* HWY_RESTRICT out) {
-  constexpr int qmin = ::lowprec::quant::info(F).qmin;
-  constexpr int qmax = ::lowprec::quant::info(F).qmax;
   const DF df;
   const DI di;
   const std::size_t N = hn::Lanes(df);
-  const auto vinv = hn::Set(df, inv);
-  const auto lo = hn::Set(df, static_cast<float>(qmin - zp));
-  const auto hi = hn::Set(df, static_cast<float>(qmax - zp));
-#if LOWPREC_QUANT_HW_ROUND
-  const auto bias = hn::Set(df, 12582912.0f + static_cast<float>(zp));  // exact
-#else
-  const auto magic = hn::Set(df, 12582912.0f);
-  const auto vzp = hn::Set(df, static_cast<float>(zp));
-#endif
-  // 1.5 * 2^23 + q as bits: q = the code, 0..qmax, in the low byte.
+  const AffineConsts c = MakeAffineConsts<F>(inv, zp);
+  const auto vinv = hn::Set(df, c.inv), lo = hn::Set(df, c.lo), hi = hn::Set(df, c.hi);
+  const auto add = hn::Set(df, c.add), vzp = hn::Set(df, c.zp);
   const auto biased = [&](std::size_t i) {
-    auto t = hn::Mul(hn::LoadU(df, p + i), vinv);
-    t = hn::IfThenElseZero(hn::Eq(t, t), t);  // NaN -> 0 -> zp
-    t = hn::Min(hn::Max(t, lo), hi);
-#if LOWPREC_QUANT_HW_ROUND
-    return hn::BitCast(di, hn::Add(hn::Round(t), bias));
-#else
-    return hn::BitCast(di, hn::Add(hn::Add(t, magic), vzp));
-#endif
+    return AffineBiased(hn::LoadU(df, p + i), vinv, lo, hi, add, vzp);
   };
   std::size_t i = 0;
   if constexpr (F == code_format::uint8) {
@@ -763,6 +786,50 @@ HWY_MAYBE_UNUSED static void AffineMinMaxBlocks(const float* HWY_RESTRICT x, std
   }
 }
 
+// scales[k], zero_points[k] = affine_qparams(lo[k], hi[k], F) for k < count (finite lo,
+// hi): the same float operations N groups at a time — IEEE division and subtraction are
+// the same in lanes; the overflowed-range alternative is computed in every lane and taken
+// where the range overflowed; nearest-even by round_half_even's own 1.5 * 2^23 add
+// (|t| <= qmax - qmin) — and the rest one at a time.
+template <code_format F>
+HWY_INLINE void AffineQparamsBlocks(const float* HWY_RESTRICT lo, const float* HWY_RESTRICT hi,
+                                    std::size_t count, float* HWY_RESTRICT scales,
+                                    std::uint8_t* HWY_RESTRICT zero_points) {
+  std::size_t k = 0;
+#if HWY_TARGET != HWY_SCALAR
+  constexpr int qmin = ::lowprec::quant::info(F).qmin;
+  constexpr int qmax = ::lowprec::quant::info(F).qmax;
+  const DF df;
+  const DI di;
+  const hn::Rebind<std::uint8_t, DF> d8;
+  const std::size_t N = hn::Lanes(df);
+  const auto zero = hn::Zero(df);
+  const auto levels = hn::Set(df, static_cast<float>(qmax - qmin));
+  const auto eps = hn::Set(df, ::lowprec::quant::affine_eps);
+  const auto big = hn::Set(df, FLT_MAX);
+  const auto magic = hn::Set(df, 12582912.0f);  // 1.5 * 2^23
+  const auto vqmin = hn::Set(di, qmin), vqmax = hn::Set(di, qmax);
+  for (; k + N <= count; k += N) {
+    const auto mn = hn::LoadU(df, lo + k), mx = hn::LoadU(df, hi + k);
+    const auto min_neg = hn::IfThenElseZero(hn::Lt(mn, zero), mn);
+    const auto max_pos = hn::IfThenElseZero(hn::Gt(mx, zero), mx);
+    auto scale = hn::Div(hn::Sub(max_pos, min_neg), levels);
+    scale = hn::IfThenElse(hn::Le(scale, big), scale,
+                           hn::Sub(hn::Div(max_pos, levels), hn::Div(min_neg, levels)));
+    scale = hn::IfThenElse(hn::Ge(scale, eps), scale, eps);
+    const auto r = hn::Sub(hn::Add(hn::Div(min_neg, scale), magic), magic);
+    const auto zp = hn::Min(hn::Max(hn::Sub(vqmin, hn::ConvertTo(di, r)), vqmin), vqmax);
+    hn::StoreU(scale, df, scales + k);
+    hn::StoreU(hn::DemoteTo(d8, zp), d8, zero_points + k);
+  }
+#endif
+  for (; k < count; ++k) {
+    const ::lowprec::quant::qparams p = ::lowprec::quant::affine_qparams(lo[k], hi[k], F);
+    scales[k] = p.scale;
+    zero_points[k] = static_cast<std::uint8_t>(p.zero_point);
+  }
+}
+
 // Codes of x[0, n) in blocks under given scales and zero points (block even for uint4
 // unless n <= block).
 template <code_format F>
@@ -770,7 +837,36 @@ HWY_MAYBE_UNUSED static void EncodeAffineBlocks(const float* HWY_RESTRICT x, std
                                          std::size_t block, const float* HWY_RESTRICT scales,
                                          const std::uint8_t* HWY_RESTRICT zero_points,
                                          std::uint8_t* HWY_RESTRICT codes) {
-  for (std::size_t b = 0, start = 0; start < n; ++b, start += block) {
+  std::size_t b = 0, start = 0;
+#if HWY_TARGET != HWY_SCALAR
+  if constexpr (F == code_format::uint8) {
+    // Blocks of two vectors (32 on AVX-512, 16 on AVX2): two blocks, four vectors, one
+    // four-way narrowing per step, as EncodeAffineRun does within a longer block. A scale
+    // below 2^-128 (infinite inverse) leaves the rest to the loop below.
+    const DF df;
+    const std::size_t N = hn::Lanes(df);
+    if (block == 2 * N) {
+      const hn::Repartition<std::int8_t, DF> d8x4;  // 4N lanes
+      for (; start + 2 * block <= n; b += 2, start += 2 * block) {
+        const float inv0 = 1.0f / scales[b], inv1 = 1.0f / scales[b + 1];
+        if (!(inv0 <= FLT_MAX && inv1 <= FLT_MAX)) break;
+        const AffineConsts c0 = MakeAffineConsts<F>(inv0, zero_points[b]);
+        const AffineConsts c1 = MakeAffineConsts<F>(inv1, zero_points[b + 1]);
+        const float* HWY_RESTRICT p = x + start;
+        const auto i0 = hn::Set(df, c0.inv), l0 = hn::Set(df, c0.lo), h0 = hn::Set(df, c0.hi);
+        const auto a0 = hn::Set(df, c0.add), z0 = hn::Set(df, c0.zp);
+        const auto i1 = hn::Set(df, c1.inv), l1 = hn::Set(df, c1.lo), h1 = hn::Set(df, c1.hi);
+        const auto a1 = hn::Set(df, c1.add), z1 = hn::Set(df, c1.zp);
+        hn::StoreU(LowBytes4(AffineBiased(hn::LoadU(df, p), i0, l0, h0, a0, z0),
+                             AffineBiased(hn::LoadU(df, p + N), i0, l0, h0, a0, z0),
+                             AffineBiased(hn::LoadU(df, p + 2 * N), i1, l1, h1, a1, z1),
+                             AffineBiased(hn::LoadU(df, p + 3 * N), i1, l1, h1, a1, z1)),
+                   d8x4, reinterpret_cast<std::int8_t*>(codes + start));
+      }
+    }
+  }
+#endif
+  for (; start < n; ++b, start += block) {
     const std::size_t len = n - start < block ? n - start : block;
     const float inv = 1.0f / scales[b];
     const int zp = zero_points[b];
@@ -880,6 +976,15 @@ HWY_MAYBE_UNUSED static void QuantDequantizeFp8Blocks(const std::uint8_t* codes,
 HWY_MAYBE_UNUSED static void QuantAffineMinMaxBlocks(const float* x, std::size_t n,
                                                      std::size_t block, float* lo, float* hi) {
   quant_kernels::AffineMinMaxBlocks(x, n, block, lo, hi);
+}
+HWY_MAYBE_UNUSED static void QuantAffineQparamsBlocks(const float* lo, const float* hi,
+                                                      std::size_t count, code_format f,
+                                                      float* scales, std::uint8_t* zero_points) {
+  if (f == code_format::uint8) {
+    quant_kernels::AffineQparamsBlocks<code_format::uint8>(lo, hi, count, scales, zero_points);
+  } else {
+    quant_kernels::AffineQparamsBlocks<code_format::uint4>(lo, hi, count, scales, zero_points);
+  }
 }
 HWY_MAYBE_UNUSED static void QuantEncodeAffineBlocks(const float* x, std::size_t n,
                                                      std::size_t block, code_format f,
